@@ -1,0 +1,59 @@
+"""Finding, reading and loading vocalgen checkpoints (by path or by MLflow run id)."""
+
+import re
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from vocalgen.callbacks.config_in_checkpoint import CHECKPOINT_KEY
+from vocalgen.errors import CheckpointError
+from vocalgen.module import VocalGenModule, build_module
+from vocalgen.tracking import CHECKPOINT_DIR_TAG, store_uri
+
+RUN_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def read_checkpoint(path: str | Path) -> dict[str, Any]:
+    """The checkpoint dict at `path`; CheckpointError if missing, unreadable or not vocalgen's."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist. Give an existing .ckpt file or an MLflow run id.")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:
+        raise CheckpointError(f"checkpoint {path} cannot be read ({error}); is it a vocalgen .ckpt file?") from error
+    if not isinstance(checkpoint, dict) or CHECKPOINT_KEY not in checkpoint:
+        raise CheckpointError(f"checkpoint {path} holds no vocalgen config; was it written by vocalgen.train?")
+    return checkpoint
+
+
+def resolve_checkpoint(reference: str, mlflow_dir: str | Path, which: str = "last") -> Path:
+    """A checkpoint path, or the `which` ("last" or "best") checkpoint of an MLflow run id."""
+    path = Path(reference)
+    if path.exists() or not RUN_ID.match(reference):
+        return path
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    try:
+        run = MlflowClient(store_uri(mlflow_dir)).get_run(reference)
+    except MlflowException as error:
+        raise CheckpointError(f"MLflow run {reference} not found in {mlflow_dir}.") from error
+    folder = run.data.tags.get(CHECKPOINT_DIR_TAG)
+    if folder is None:
+        raise CheckpointError(f"MLflow run {reference} has no '{CHECKPOINT_DIR_TAG}' tag: it saved no checkpoints.")
+    candidates = [Path(folder) / "last.ckpt"] if which == "last" else sorted(Path(folder).glob("epoch*.ckpt"))
+    existing = [candidate for candidate in candidates if candidate.is_file()]
+    if not existing:
+        raise CheckpointError(f"MLflow run {reference}: no {which} checkpoint in {folder}.")
+    return existing[-1]
+
+
+def load_module(path: str | Path) -> tuple[VocalGenModule, dict[str, Any]]:
+    """The trained module (eval mode, CPU) and the resolved config embedded in the checkpoint."""
+    checkpoint = read_checkpoint(path)
+    config = checkpoint[CHECKPOINT_KEY]["config"]
+    module = build_module(config)
+    module.load_state_dict(checkpoint["state_dict"])
+    return module.eval(), config

@@ -1,0 +1,62 @@
+"""A map-style dataset of imitation pairs whose fields are read (or fetched from cache) per item."""
+
+import logging
+from pathlib import Path
+
+import torch
+from torch.utils.data import Dataset
+from tqdm import tqdm
+
+from vocalgen.data.feature_cache import TensorCache
+from vocalgen.data.fields import FieldReader
+from vocalgen.data.vimsketch import ImitationPair
+from vocalgen.errors import BadAudioFile
+
+log = logging.getLogger(__name__)
+
+
+class ImitationPairDataset(Dataset):
+    """Items are dicts: one tensor per field (e.g. "imitation" [1, 128, T], "audio" [1, N]),
+    plus "caption" (str), "bpm" (float) and "index" (int)."""
+
+    def __init__(self, pairs: list[ImitationPair], fields: dict[str, FieldReader],
+                 cache_dir: str | Path | None = None) -> None:
+        self.pairs = pairs
+        self.fields = fields
+        self.caches = (
+            {name: TensorCache(Path(cache_dir) / name, reader.fingerprint) for name, reader in fields.items()}
+            if cache_dir is not None
+            else {}
+        )
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def read_field(self, name: str, pair: ImitationPair) -> torch.Tensor:
+        reader = self.fields[name]
+        path = getattr(pair, reader.source)
+        cache = self.caches.get(name)
+        return cache.get(path, reader) if cache is not None else reader(path)
+
+    def __getitem__(self, index: int) -> dict:
+        pair = self.pairs[index]
+        item = {name: self.read_field(name, pair) for name in self.fields}
+        item.update(caption=pair.caption, bpm=torch.tensor(pair.bpm), index=index)
+        return item
+
+    def drop_bad_files(self, on_bad_file: str, description: str) -> None:
+        """Read every field once (filling the cache); on a bad file raise or warn and drop the pair."""
+        if on_bad_file not in ("raise", "skip"):
+            raise ValueError(f"data.on_bad_file={on_bad_file!r}: choose 'raise' or 'skip'.")
+        kept = []
+        for pair in tqdm(self.pairs, desc=description, unit="pair", leave=False):
+            try:
+                for name in self.fields:
+                    self.read_field(name, pair)
+            except BadAudioFile as error:
+                if on_bad_file == "raise":
+                    raise BadAudioFile(f"{error} (or set data.on_bad_file=skip to skip such files)") from error
+                log.warning("skipping a pair: %s", error)
+                continue
+            kept.append(pair)
+        self.pairs = kept

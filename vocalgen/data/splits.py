@@ -1,0 +1,55 @@
+"""Train/val/test splits of imitation pairs: by sound or by imitation of seen sounds."""
+
+from collections import Counter
+from typing import Literal
+
+import numpy as np
+
+from vocalgen.data.vimsketch import ImitationPair
+
+SplitMode = Literal["extrapolation", "interpolation"]
+SPLIT_NAMES = ("train", "val", "test")
+
+
+def split_pairs(
+    pairs: list[ImitationPair], mode: SplitMode, val_fraction: float, test_fraction: float, seed: int
+) -> dict[str, list[ImitationPair]]:
+    """Split into {"train", "val", "test"} deterministically by `seed`.
+
+    "extrapolation": val/test sounds are never seen in training (unseen sounds).
+    "interpolation": every sound keeps at least one imitation in training; val/test hold other
+    imitations of those sounds (unseen imitations of seen sounds).
+    """
+    if mode not in ("extrapolation", "interpolation"):
+        raise ValueError(f"data.split={mode!r}: choose 'extrapolation' or 'interpolation'.")
+    rng = np.random.default_rng(seed)
+    if mode == "extrapolation":
+        sounds = sorted({pair.sound for pair in pairs})
+        assignment = _assign(sounds, val_fraction, test_fraction, rng, can_leave=lambda _: True)
+        return {name: [p for p in pairs if assignment[p.sound] == name] for name in SPLIT_NAMES}
+    left_in_train = Counter(pair.sound for pair in pairs)
+
+    def can_leave(pair: ImitationPair) -> bool:
+        if left_in_train[pair.sound] > 1:
+            left_in_train[pair.sound] -= 1
+            return True
+        return False
+
+    assignment = _assign(pairs, val_fraction, test_fraction, rng, can_leave)
+    return {name: [p for p in pairs if assignment[p] == name] for name in SPLIT_NAMES}
+
+
+def _assign(items: list, val_fraction: float, test_fraction: float, rng: np.random.Generator,
+            can_leave) -> dict:
+    """Map each item to "train", "val" or "test": quotas filled in a seeded random order."""
+    quotas = {"val": round(len(items) * val_fraction), "test": round(len(items) * test_fraction)}
+    assignment = {}
+    for index in rng.permutation(len(items)):
+        item = items[index]
+        open_split = next((name for name, quota in quotas.items() if quota > 0), None)
+        if open_split is not None and can_leave(item):
+            quotas[open_split] -= 1
+            assignment[item] = open_split
+        else:
+            assignment[item] = "train"
+    return assignment

@@ -1,0 +1,76 @@
+"""Index of a VimSketch-layout folder: imitation ↔ reference pairs by the naming rule."""
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vocalgen.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class ImitationPair:
+    """One vocal imitation and the sound it imitates, with the sound's optional metadata."""
+
+    imitation: Path
+    reference: Path
+    sound: str
+    caption: str = ""
+    bpm: float = 0.0
+    extra: dict[str, str] = field(default_factory=dict, compare=False)
+
+
+def sound_key(file_name: str) -> str:
+    """The part of a VimSketch file name after its first `_`-separated field."""
+    parts = file_name.split("_", 1)
+    return parts[1] if len(parts) == 2 else file_name
+
+
+def read_name_list(path: Path) -> list[str]:
+    """File names from a tab-separated, header-less list (first column)."""
+    if not path.is_file():
+        raise ConfigError(f"{path}: file list not found; is data.root a VimSketch folder?")
+    with path.open(newline="", encoding="utf-8") as handle:
+        return [row[0] for row in csv.reader(handle, delimiter="\t") if row and row[0].strip()]
+
+
+def read_metadata(path: Path) -> dict[str, dict[str, str]]:
+    """Optional `metadata.csv` (reference, class, caption, bpm, …) keyed by reference name."""
+    if not path.is_file():
+        return {}
+    with path.open(newline="", encoding="utf-8") as handle:
+        return {row["reference"]: row for row in csv.DictReader(handle)}
+
+
+def index_vimsketch(root: str | Path) -> list[ImitationPair]:
+    """Every imitation of `root` paired with its reference (sorted by imitation name).
+
+    Raises ConfigError naming the file at fault when a folder or list is missing or an imitation
+    has no reference of the same sound.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise ConfigError(f"data.root={root} does not exist. Point data.root at a VimSketch folder.")
+    references = {sound_key(name): name for name in read_name_list(root / "reference_file_names.csv")}
+    metadata = read_metadata(root / "metadata.csv")
+    pairs = []
+    for name in sorted(read_name_list(root / "vocal_imitation_file_names.csv")):
+        reference = references.get(sound_key(name))
+        if reference is None:
+            raise ConfigError(
+                f"{root / 'vocal_imitations' / name}: no reference named '*_{sound_key(name)}' in "
+                f"{root / 'reference_file_names.csv'}. Fix the name or remove the imitation from the list."
+            )
+        meta = metadata.get(reference, {})
+        pairs.append(
+            ImitationPair(
+                imitation=root / "vocal_imitations" / name,
+                reference=root / "references" / reference,
+                sound=sound_key(reference),
+                caption=meta.get("caption", ""),
+                bpm=float(meta.get("bpm") or 0.0),
+                extra=meta,
+            )
+        )
+    if not pairs:
+        raise ConfigError(f"{root}: the imitation list is empty.")
+    return pairs

@@ -1,0 +1,28 @@
+"""An encoder that runs a spectrogram backbone on one batch field."""
+
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from vocalgen.interfaces import Batch, Encoder
+
+
+class SpectrogramEncoder(Encoder):
+    """batch[field] [B, 1, F, T] → backbone features [B, out_dim].
+
+    `pretrained`: optional local path of EfficientAT weights for a MobileNetV3 backbone.
+    """
+
+    def __init__(self, backbone: nn.Module, field: str = "imitation", pretrained: str | None = None) -> None:
+        super().__init__()
+        self.backbone = backbone
+        self.field = field
+        self.out_dim = backbone.out_dim
+        if pretrained:
+            from vocalgen.encoders.efficientat_weights import load_efficientat_weights
+
+            load_efficientat_weights(backbone, Path(pretrained))
+
+    def forward(self, batch: Batch) -> torch.Tensor:
+        return self.backbone(batch[self.field])

@@ -1,0 +1,14 @@
+"""KL divergence of a diagonal Gaussian posterior from N(0, I)."""
+
+import torch
+from torch import nn
+
+from vocalgen.interfaces import Outputs
+
+
+class GaussianKL(nn.Module):
+    """outputs["mu"], outputs["logvar"] [B, D] → KL summed over D, averaged over B."""
+
+    def forward(self, outputs: Outputs) -> torch.Tensor:
+        mu, logvar = outputs["mu"], outputs["logvar"]
+        return (-0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(dim=-1)).mean()

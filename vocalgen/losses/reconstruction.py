@@ -1,0 +1,30 @@
+"""The base of loss terms that compare a prediction with a target from the outputs dict."""
+
+from abc import abstractmethod
+
+import torch
+from torch import nn
+
+from vocalgen.interfaces import Outputs
+
+
+class ReconstructionTerm(nn.Module):
+    """outputs[prediction_key], outputs[target_key] (same shape) → scalar distance."""
+
+    def __init__(self, prediction_key: str = "prediction", target_key: str = "target") -> None:
+        super().__init__()
+        self.prediction_key = prediction_key
+        self.target_key = target_key
+
+    def forward(self, outputs: Outputs) -> torch.Tensor:
+        return self.distance(outputs[self.prediction_key], outputs[self.target_key])
+
+    @abstractmethod
+    def distance(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor: ...
+
+
+class WaveformL1(ReconstructionTerm):
+    """Mean absolute difference of waveforms [B, 1, N]."""
+
+    def distance(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return (prediction - target).abs().mean()

@@ -1,0 +1,99 @@
+"""MLflow helpers: the sqlite store, run naming and tags, sweep parent runs, config logging."""
+
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from lightning.pytorch.loggers import MLFlowLogger
+from omegaconf import DictConfig, OmegaConf
+
+PARENT_ID_FILE = "mlflow_parent_run_id"
+CHECKPOINT_DIR_TAG = "vocalgen.checkpoint_dir"
+SWEEP_TAG = "vocalgen.sweep"
+
+
+def store_uri(mlflow_dir: str | Path) -> str:
+    """The sqlite tracking URI of the store in `mlflow_dir` (created if needed)."""
+    path = Path(mlflow_dir).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path / 'mlflow.db'}"
+
+
+@contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock between processes (parallel sweep jobs) held while the block runs."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def ensure_experiment(client: Any, name: str, artifact_location: str) -> str:
+    """The id of MLflow experiment `name`, created (with its artifact location) if missing."""
+    experiment = client.get_experiment_by_name(name)
+    if experiment is not None:
+        if experiment.lifecycle_stage == "deleted":
+            client.restore_experiment(experiment.experiment_id)
+        return experiment.experiment_id
+    return client.create_experiment(name, artifact_location=Path(artifact_location).resolve().as_uri())
+
+
+def sweep_job() -> dict[str, Any] | None:
+    """The sweep dir, job number and overrides when running inside a Hydra multirun."""
+    if not HydraConfig.initialized():
+        return None
+    hydra_cfg = HydraConfig.get()
+    if hydra_cfg.mode != RunMode.MULTIRUN:
+        return None
+    return {"dir": str(Path(hydra_cfg.sweep.dir).resolve()), "num": hydra_cfg.job.num,
+            "overrides": " ".join(hydra_cfg.overrides.task)}
+
+
+def ensure_parent_run(client: Any, experiment_id: str, sweep_dir: str, name: str) -> str:
+    """One parent run per sweep dir (created by whichever job comes first) grouping its jobs."""
+    id_file = Path(sweep_dir) / PARENT_ID_FILE
+    if id_file.is_file():
+        return id_file.read_text().strip()
+    parent = client.create_run(experiment_id, run_name=f"{name} sweep", tags={SWEEP_TAG: sweep_dir})
+    client.set_terminated(parent.info.run_id, "FINISHED")
+    id_file.write_text(parent.info.run_id)
+    return parent.info.run_id
+
+
+def make_mlflow_logger(cfg: DictConfig, resume_run_id: str | None) -> MLFlowLogger:
+    """MLFlowLogger for this run: named and tagged after the experiment, nested under the sweep's
+    parent run in a multirun, continuing `resume_run_id` when resuming."""
+    from mlflow.tracking import MlflowClient
+
+    uri = store_uri(cfg.paths.mlflow_dir)
+    tags = {"experiment": cfg.experiment_name, **cfg.get("tags", {})}
+    run_name = cfg.run_name
+    job = sweep_job()
+    with file_lock(Path(cfg.paths.mlflow_dir) / ".lock"):
+        client = MlflowClient(uri)
+        experiment_id = ensure_experiment(client, cfg.experiment_name, cfg.paths.mlflow_artifacts_dir)
+        if job is not None and resume_run_id is None:
+            parent = ensure_parent_run(client, experiment_id, job["dir"], cfg.experiment_name)
+            tags.update({"mlflow.parentRunId": parent, SWEEP_TAG: job["dir"], "vocalgen.overrides": job["overrides"]})
+            run_name = f"{run_name} #{job['num']} {job['overrides']}".strip()
+    return MLFlowLogger(experiment_name=cfg.experiment_name, run_name=run_name, tracking_uri=uri,
+                        tags=tags, run_id=resume_run_id, artifact_location=None)
+
+
+def log_run_config(logger: MLFlowLogger, cfg: DictConfig, checkpoint_dir: str, resumed: bool) -> None:
+    """Log the resolved config (flattened params once, and config.yaml) and the checkpoint dir tag."""
+    client, run_id = logger.experiment, logger.run_id
+    container = OmegaConf.to_container(cfg, resolve=True)
+    client.set_tag(run_id, CHECKPOINT_DIR_TAG, str(Path(checkpoint_dir).resolve()))
+    if resumed:
+        client.log_text(run_id, OmegaConf.to_yaml(container), "config_resumed.yaml")
+        return
+    logger.log_hyperparams({key: value for key, value in container.items() if key != "ckpt_path"})
+    client.log_text(run_id, OmegaConf.to_yaml(container), "config.yaml")
