@@ -1,0 +1,87 @@
+"""Shared fixtures: a tiny synthetic dataset, tiny-model overrides, config composition, CLI runs."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from hydra import compose, initialize_config_dir
+from omegaconf import DictConfig
+
+from vocalgen.config import CONFIG_DIR, PROJECT_ROOT, register_resolvers
+from vocalgen.data.synthetic import ensure_synthetic_dataset
+
+register_resolvers()
+torch.set_num_threads(2)
+
+TINY_DATA = {"seed": 0, "n_classes": 16, "sounds_per_class": 1, "imitations_per_sound": 3, "max_seconds": 2.0}
+
+
+def tiny_overrides(output_dir: Path, data_root: Path) -> list[str]:
+    """Overrides that shrink +experiment=qvae_cpu to seconds: tiny tower, 7-stage decoder, 1 s clips."""
+    synthetic = ",".join(f"{k}:{v}" for k, v in TINY_DATA.items())
+    return [
+        f"paths.output_dir={output_dir}",
+        f"paths.run_dir={output_dir}/run",
+        f"data.root={data_root}",
+        f"data.synthetic={{{synthetic}}}",
+        "data.batch_size=4",
+        "data.fields.imitation.seconds=1.0",
+        "data.fields.audio.samples=2187",
+        "encoder.backbone.width_mult=0.1",
+        "adapter.in_dim=96",
+        "adapter.latent_dim=16",
+        "generator.channels=[16,16,8,8,8,4,4]",
+        "generator.projection=[4]",
+        "loss.terms.stft.windows=[256,512]",
+        "loss.terms.mel.n_ffts=[512]",
+        "loss.terms.mel.hops=[128]",
+        "loss.terms.mel.n_mels=40",
+        "epochs=1",
+        "trainer.limit_train_batches=3",
+        "trainer.limit_val_batches=2",
+        "trainer.enable_progress_bar=false",
+        "trainer.enable_model_summary=false",
+        "callbacks.audio_samples.n_examples=2",
+    ]
+
+
+@pytest.fixture(scope="session")
+def data_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny synthetic dataset (16 sounds × 3 imitations), built once per session."""
+    root = tmp_path_factory.mktemp("data") / "synthetic"
+    ensure_synthetic_dataset(root, **TINY_DATA)
+    return root
+
+
+@pytest.fixture
+def tiny_cfg(tmp_path: Path, data_root: Path):
+    """compose(*extra) → the tiny QVAE config with `extra` overrides applied last."""
+
+    def make(*extra: str, experiment: str = "qvae_cpu") -> DictConfig:
+        with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+            return compose("train", [f"+experiment={experiment}", *tiny_overrides(tmp_path, data_root), *extra])
+
+    return make
+
+
+def run_cli(module: str, args: list[str], timeout: int = 300) -> subprocess.CompletedProcess:
+    """Run `python -m module args…` from the project root; returns the finished process."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.run([sys.executable, "-m", module, *args], cwd=PROJECT_ROOT, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def mlflow_client(output_dir: Path):
+    from mlflow.tracking import MlflowClient
+
+    from vocalgen.tracking import store_uri
+
+    return MlflowClient(store_uri(output_dir / "mlflow"))
+
+
+def all_runs(output_dir: Path) -> list:
+    client = mlflow_client(output_dir)
+    return client.search_runs([e.experiment_id for e in client.search_experiments()])

@@ -1,0 +1,59 @@
+"""Every experiment composes and instantiates; unknown keys fail naming the key."""
+
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from hydra.errors import ConfigCompositionException
+from hydra.utils import instantiate
+
+from tests.conftest import run_cli
+from vocalgen.config import CONFIG_DIR
+from vocalgen.interfaces import Adapter, Encoder, Generator, Loss
+from vocalgen.module import VocalGenModule, build_module
+
+EXPERIMENTS = sorted(p.stem for p in (CONFIG_DIR / "experiment").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_experiment_composes_and_instantiates(experiment: str, tmp_path: Path) -> None:
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        cfg = compose("train", [f"+experiment={experiment}", f"paths.output_dir={tmp_path}",
+                                f"paths.run_dir={tmp_path}/run"])
+    assert cfg.experiment_name and cfg.trainer.max_epochs == cfg.epochs
+    module = build_module(cfg)
+    assert isinstance(module, VocalGenModule)
+    for part, kind in ((module.encoder, Encoder), (module.adapter, Adapter), (module.generator, Generator),
+                       (module.loss, Loss)):
+        assert isinstance(part, kind)
+    datamodule = instantiate(cfg.data)
+    assert set(datamodule.fields) >= {"imitation"}
+    for callback in cfg.callbacks.values():
+        instantiate(callback)
+
+
+def test_qvae_keeps_the_recipe_sizes() -> None:
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        cfg = compose("train", ["+experiment=qvae"])
+    assert cfg.generator.channels == [512] + [256] * 6 + [128] * 3
+    assert cfg.data.fields.imitation.seconds == 10.0 and cfg.data.batch_size == 32
+    assert cfg.optimizer.lr == 8e-4 and list(cfg.optimizer.betas) == [0.95, 0.999]
+    assert cfg.trainer.gradient_clip_val == 2.0
+    assert cfg.loss.weights == {"stft": 1.0, "mel": 1.5, "l1": 1.0, "kl": cfg.loss.weights.kl}
+    assert cfg.loss.weights.kl.end == 1e-4
+
+
+def test_unknown_key_is_named() -> None:
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"), \
+            pytest.raises(ConfigCompositionException, match="optimizer.lrr"):
+        compose("train", ["+experiment=qvae", "optimizer.lrr=1e-3"])
+
+
+@pytest.mark.slow
+def test_cli_reports_unknown_key_and_missing_checkpoint(tmp_path: Path) -> None:
+    unknown = run_cli("vocalgen.train", ["+experiment=qvae_cpu", "optimizer.lrr=1e-3",
+                                         f"paths.output_dir={tmp_path}"])
+    assert unknown.returncode != 0 and "optimizer.lrr" in unknown.stderr
+    missing = run_cli("vocalgen.train", ["+experiment=qvae_cpu", f"ckpt_path={tmp_path}/gone.ckpt",
+                                         f"paths.output_dir={tmp_path}"])
+    assert missing.returncode != 0 and "gone.ckpt does not exist" in missing.stderr
