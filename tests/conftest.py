@@ -19,12 +19,15 @@ torch.set_num_threads(2)
 TINY_DATA = {"seed": 0, "n_classes": 16, "sounds_per_class": 1, "imitations_per_sound": 3, "max_seconds": 2.0}
 
 
-def tiny_overrides(output_dir: Path, data_root: Path) -> list[str]:
-    """Overrides that shrink +experiment=qvae_cpu to seconds: tiny tower, 7-stage decoder, 1 s clips."""
+def tiny_overrides(output_dir: Path, data_root: Path, run_dir: bool = True) -> list[str]:
+    """Overrides that shrink +experiment=qvae_cpu to seconds: tiny tower, 7-stage decoder, 1 s clips.
+
+    `run_dir=False` leaves paths.run_dir to Hydra (each CLI job gets its own).
+    """
     synthetic = ",".join(f"{k}:{v}" for k, v in TINY_DATA.items())
     return [
         f"paths.output_dir={output_dir}",
-        f"paths.run_dir={output_dir}/run",
+        *([f"paths.run_dir={output_dir}/run"] if run_dir else []),
         f"data.root={data_root}",
         f"data.synthetic={{{synthetic}}}",
         "data.batch_size=4",
@@ -44,6 +47,7 @@ def tiny_overrides(output_dir: Path, data_root: Path) -> list[str]:
         "trainer.limit_val_batches=2",
         "trainer.enable_progress_bar=false",
         "trainer.enable_model_summary=false",
+        "trainer.log_every_n_steps=1",
         "callbacks.audio_samples.n_examples=2",
     ]
 

@@ -82,7 +82,7 @@ def make_mlflow_logger(cfg: DictConfig, resume_run_id: str | None) -> MLFlowLogg
         if job is not None and resume_run_id is None:
             parent = ensure_parent_run(client, experiment_id, job["dir"], cfg.experiment_name)
             tags.update({"mlflow.parentRunId": parent, SWEEP_TAG: job["dir"], "vocalgen.overrides": job["overrides"]})
-            run_name = f"{run_name} #{job['num']} {job['overrides']}".strip()
+            run_name = f"{run_name} #{job['num']}"
     return MLFlowLogger(experiment_name=cfg.experiment_name, run_name=run_name, tracking_uri=uri,
                         tags=tags, run_id=resume_run_id, artifact_location=None)
 

@@ -1,0 +1,84 @@
+"""A tiny QVAE end to end: the loss falls, MLflow holds the run, resume continues it, generate writes audio."""
+
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+
+from tests.conftest import all_runs, mlflow_client
+from vocalgen.checkpoints import load_module, resolve_checkpoint
+from vocalgen.errors import CheckpointError
+from vocalgen.generate import generate, input_files
+from vocalgen.train import train
+
+
+def test_overfitting_a_batch_lowers_the_loss(tiny_cfg, tmp_path: Path) -> None:
+    cfg = tiny_cfg("~callbacks.audio_samples", "trainer.overfit_batches=1", "epochs=25", "optimizer.lr=3e-3",
+                   "scheduler=none", "trainer.limit_val_batches=0")
+    train(cfg)
+    (run,) = all_runs(tmp_path)
+    history = [m.value for m in mlflow_client(tmp_path).get_metric_history(run.info.run_id, "train/loss_epoch")]
+    assert len(history) == 25
+    assert history[-1] < 0.8 * history[0], history
+
+
+@pytest.fixture
+def trained(tiny_cfg, tmp_path: Path):
+    """One tiny QVAE run (1 epoch, 3 batches) with MLflow, checkpoints and audio samples."""
+    cfg = tiny_cfg()
+    train(cfg)
+    return cfg
+
+
+def test_mlflow_holds_params_metrics_config_and_samples(trained, tmp_path: Path) -> None:
+    (run,) = all_runs(tmp_path)
+    assert run.info.status == "FINISHED" and run.info.run_name == "qvae"
+    assert run.data.tags["experiment"] == "qvae"
+    assert run.data.params["optimizer/lr"] == str(trained.optimizer.lr)
+    assert {"train/loss_step", "val/loss", "val/stft", "val/kl"} <= set(run.data.metrics)
+    client = mlflow_client(tmp_path)
+    top = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert {"config.yaml", "samples"} <= top
+    samples = {Path(a.path).name for a in client.list_artifacts(run.info.run_id, "samples/epoch_000")}
+    assert {"0_imitation.wav", "0_target.wav", "0_generated.wav", "0.png", "1.png"} <= samples
+    config_text = Path(client.download_artifacts(run.info.run_id, "config.yaml", str(tmp_path))).read_text()
+    assert "experiment_name: qvae" in config_text
+
+
+def test_resume_continues_the_step_count_and_the_mlflow_run(trained, tiny_cfg, tmp_path: Path) -> None:
+    (first,) = all_runs(tmp_path)
+    steps_before = max(m.step for m in mlflow_client(tmp_path).get_metric_history(first.info.run_id,
+                                                                                    "train/loss_step"))
+    last = Path(trained.paths.run_dir) / "checkpoints" / "last.ckpt"
+    train(tiny_cfg(f"ckpt_path={last}", "epochs=2", f"paths.run_dir={tmp_path}/run2"))
+    (run,) = all_runs(tmp_path)
+    assert run.info.run_id == first.info.run_id and run.info.status == "FINISHED"
+    steps = [m.step for m in mlflow_client(tmp_path).get_metric_history(run.info.run_id, "train/loss_step")]
+    assert max(steps) > steps_before and len(steps) == len(set(steps))
+    assert "config_resumed.yaml" in {a.path for a in mlflow_client(tmp_path).list_artifacts(run.info.run_id)}
+
+
+def test_generate_from_checkpoint_and_from_run_id(trained, data_root: Path, tmp_path: Path) -> None:
+    imitations = input_files(data_root / "Vim_Sketch_Dataset" / "vocal_imitations")[:3]
+    checkpoint = Path(trained.paths.run_dir) / "checkpoints" / "last.ckpt"
+    written = generate(str(checkpoint), imitations, tmp_path / "gen", tmp_path / "mlflow")
+    assert [p.stem for p in written] == [p.stem for p in imitations]
+    info = sf.info(written[0])
+    assert info.samplerate == 22050 and info.frames == 2187
+    (run,) = all_runs(tmp_path)
+    assert resolve_checkpoint(run.info.run_id, tmp_path / "mlflow") == checkpoint
+    by_run = generate(run.info.run_id, imitations[:1], tmp_path / "gen2", tmp_path / "mlflow")
+    assert sf.read(by_run[0])[0].tolist() == sf.read(written[0])[0].tolist()
+    module, config = load_module(checkpoint)
+    assert config["experiment_name"] == "qvae" and not module.training
+
+
+def test_missing_checkpoint_and_unknown_run_are_named(tmp_path: Path) -> None:
+    with pytest.raises(CheckpointError, match="nothing.ckpt does not exist"):
+        load_module(tmp_path / "nothing.ckpt")
+    with pytest.raises(CheckpointError, match="0123456789abcdef0123456789abcdef"):
+        resolve_checkpoint("0123456789abcdef0123456789abcdef", tmp_path / "mlflow")
+    not_ours = tmp_path / "plain.ckpt"
+    not_ours.write_bytes(b"garbage")
+    with pytest.raises(CheckpointError, match="plain.ckpt cannot be read"):
+        load_module(not_ours)
