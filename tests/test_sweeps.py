@@ -63,7 +63,8 @@ def test_ddp_on_two_cpu_processes_logs_one_run(tmp_path: Path, data_root: Path) 
 
 
 def test_submitit_local_launcher_runs_a_job(tmp_path: Path, data_root: Path) -> None:
-    result, runs = train_cli(tmp_path, data_root, "-m", "hydra/launcher=submitit_local", "hydra.launcher.timeout_min=10")
+    result, runs = train_cli(tmp_path, data_root, "-m", "hydra/launcher=submitit_local",
+                             "hydra.launcher.timeout_min=10")
     assert result.returncode == 0, result.stderr[-3000:]
     _, children = split_parents(runs)
     assert len(children) == 1 and children[0].info.status == "FINISHED"

@@ -4,9 +4,10 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
+import torch
 
 from tests.conftest import all_runs, mlflow_client
-from vocalgen.checkpoints import load_module, resolve_checkpoint
+from vocalgen.checkpoints import load_module, read_checkpoint, resolve_checkpoint
 from vocalgen.errors import CheckpointError
 from vocalgen.generate import generate, input_files
 from vocalgen.train import train
@@ -82,3 +83,45 @@ def test_missing_checkpoint_and_unknown_run_are_named(tmp_path: Path) -> None:
     not_ours.write_bytes(b"garbage")
     with pytest.raises(CheckpointError, match="plain.ckpt cannot be read"):
         load_module(not_ours)
+
+
+class InterruptAt:
+    """A callback that presses Ctrl-C (raises KeyboardInterrupt) at a given global step."""
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx: int) -> None:
+        if trainer.global_step == self.step:
+            raise KeyboardInterrupt
+
+
+def interrupt_callback(step: int):
+    from lightning.pytorch import Callback
+
+    return type("Interrupt", (InterruptAt, Callback), {})(step)
+
+
+def test_ctrl_c_leaves_a_resumable_checkpoint_and_a_closed_run(tiny_cfg, tmp_path: Path) -> None:
+    cfg = tiny_cfg("epochs=2", "+callbacks.interrupt._target_=tests.test_training.interrupt_callback",
+                   "+callbacks.interrupt.step=4")
+    with pytest.raises(SystemExit):
+        train(cfg)
+    (run,) = all_runs(tmp_path)
+    assert run.info.status == "KILLED"
+    last = Path(cfg.paths.run_dir) / "checkpoints" / "last.ckpt"
+    module, _ = load_module(last)
+    train(tiny_cfg("epochs=2", f"ckpt_path={last}", f"paths.run_dir={tmp_path}/resumed"))
+    (resumed,) = all_runs(tmp_path)
+    assert resumed.info.run_id == run.info.run_id and resumed.info.status == "FINISHED"
+    assert (tmp_path / "resumed" / "checkpoints" / "last.ckpt").is_file()
+
+
+def test_a_cpu_run_is_repeatable_bit_for_bit(tiny_cfg, tmp_path: Path) -> None:
+    weights = []
+    for name in ("a", "b"):
+        cfg = tiny_cfg("logger=none", "~callbacks.audio_samples", f"paths.run_dir={tmp_path}/{name}")
+        train(cfg)
+        weights.append(read_checkpoint(Path(cfg.paths.run_dir) / "checkpoints" / "last.ckpt")["state_dict"])
+    assert weights[0].keys() == weights[1].keys()
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])

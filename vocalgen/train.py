@@ -42,7 +42,8 @@ def train(cfg: DictConfig) -> float | None:
             trainer.test(module, datamodule=datamodule, ckpt_path="best" if trainer.checkpoint_callback else None)
     except BaseException as error:
         if logger is not None:
-            logger.finalize("KILLED" if isinstance(error, KeyboardInterrupt) else "failed")
+            # Lightning turns Ctrl-C into SystemExit after its own clean-up
+            logger.finalize("KILLED" if isinstance(error, KeyboardInterrupt | SystemExit) else "failed")
         raise
     if logger is not None:
         logger.finalize("success")

@@ -1,0 +1,143 @@
+"""`make bench`: framework overhead (Trainer vs a plain PyTorch loop) and data-pipeline throughput.
+
+    python -m bench.run [--experiment qvae_cpu] [--steps 20] [--warmup 3] [--clips 128] [override …]
+
+Both training paths use the same model, batches (held in memory), optimizer, schedule and
+gradient clipping; the Trainer path also logs to a throw-away MLflow store as a real run does.
+"""
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import lightning as L
+import torch
+from hydra import compose, initialize_config_dir
+from hydra.utils import instantiate
+from omegaconf import DictConfig
+from torch.utils.data import DataLoader
+
+from vocalgen.config import CONFIG_DIR, register_resolvers
+from vocalgen.module import build_module
+from vocalgen.param_groups import build_param_groups
+from vocalgen.tracking import store_uri
+
+
+class StepTimer(L.Callback):
+    """Wall time from the start of batch `warmup` to the end of training."""
+
+    def __init__(self, warmup: int) -> None:
+        self.warmup = warmup
+        self.started = self.finished = 0.0
+
+    def on_train_batch_start(self, trainer: L.Trainer, pl_module: L.LightningModule, batch, batch_idx: int) -> None:
+        if batch_idx == self.warmup:
+            self.started = time.perf_counter()
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.finished = time.perf_counter()
+
+
+def compose_config(experiment: str, overrides: list[str], scratch: Path) -> DictConfig:
+    register_resolvers()
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        return compose("train", [f"+experiment={experiment}", f"paths.run_dir={scratch}/run", *overrides])
+
+
+def in_memory_batches(cfg: DictConfig, count: int) -> list[dict]:
+    """`count` training batches (cycling the loader if it is shorter), read once."""
+    datamodule = instantiate(cfg.data)
+    datamodule.prepare_data()
+    datamodule.setup("fit")
+    batches: list[dict] = []
+    while len(batches) < count:
+        batches.extend(batch for _, batch in zip(range(count - len(batches)), datamodule.train_dataloader()))
+    return batches
+
+
+def plain_loop(cfg: DictConfig, batches: list[dict], warmup: int) -> float:
+    """Samples per second of a hand-written loop: forward, loss, backward, clip, step, schedule."""
+    L.seed_everything(cfg.seed)
+    module = build_module(cfg).train()
+    optimizer = module.optimizer_factory(build_param_groups(module, module.rules))
+    scheduler = instantiate(cfg.scheduler)(optimizer, total_steps=len(batches)) if cfg.get("scheduler") else None
+    clip = cfg.trainer.gradient_clip_val
+    for step, batch in enumerate(batches):
+        if step == warmup:
+            started = time.perf_counter()
+        optimizer.zero_grad(set_to_none=True)
+        loss = module.loss(module(batch), step=step)["loss"]
+        loss.backward()
+        if clip:
+            torch.nn.utils.clip_grad_norm_(module.parameters(), clip)
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+    return (len(batches) - warmup) * cfg.data.batch_size / (time.perf_counter() - started)
+
+
+def through_trainer(cfg: DictConfig, batches: list[dict], warmup: int, scratch: Path) -> float:
+    """Samples per second of VocalGenModule.fit on the same batches, logging to MLflow."""
+    from lightning.pytorch.loggers import MLFlowLogger
+
+    L.seed_everything(cfg.seed)
+    module = build_module(cfg)
+    timer = StepTimer(warmup)
+    trainer = L.Trainer(
+        max_epochs=1, accelerator="cpu", devices=1, callbacks=[timer], num_sanity_val_steps=0, limit_val_batches=0,
+        logger=MLFlowLogger(experiment_name="bench", tracking_uri=store_uri(scratch / "mlflow")),
+        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+        gradient_clip_val=cfg.trainer.gradient_clip_val, log_every_n_steps=cfg.trainer.log_every_n_steps,
+    )
+    trainer.fit(module, train_dataloaders=DataLoader(batches, batch_size=None))
+    return (len(batches) - warmup) * cfg.data.batch_size / (timer.finished - timer.started)
+
+
+def data_throughput(cfg: DictConfig, cache_dir: Path | None, clips: int) -> float:
+    """Clips per second out of the training DataLoader, with the field cache filled or without one."""
+    datamodule = instantiate(cfg.data, cache_dir=str(cache_dir) if cache_dir else None)
+    datamodule.prepare_data()
+    datamodule.setup("fit")
+    started, seen = time.perf_counter(), 0
+    for batch in datamodule.train_dataloader():
+        seen += batch["imitation"].shape[0]
+        if seen >= clips:
+            break
+    return seen / (time.perf_counter() - started)
+
+
+def main(argv: list[str] | None = None) -> dict[str, float]:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--experiment", default="qvae_cpu")
+    parser.add_argument("--steps", type=int, default=20, help="timed optimizer steps per measurement")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed steps first")
+    parser.add_argument("--repeats", type=int, default=2, help="alternating measurements; the best is kept")
+    parser.add_argument("--clips", type=int, default=128, help="clips read for the data-pipeline figures")
+    parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. data.batch_size=8")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(torch.get_num_threads())
+    with tempfile.TemporaryDirectory(prefix="vocalgen-bench-") as scratch_name:
+        scratch = Path(scratch_name)
+        cfg = compose_config(args.experiment, args.overrides, scratch)
+        batches = in_memory_batches(cfg, args.warmup + args.steps)
+        plain, framework = 0.0, 0.0
+        for _ in range(args.repeats):
+            plain = max(plain, plain_loop(cfg, batches, args.warmup))
+            framework = max(framework, through_trainer(cfg, batches, args.warmup, scratch))
+        figures = {
+            "train samples/s, plain PyTorch loop": plain,
+            "train samples/s, Lightning Trainer + MLflow": framework,
+            "ratio Trainer / plain (aim >= 0.95)": framework / plain,
+            "data clips/s, on the fly (decode, resample, log-mel)": data_throughput(cfg, None, args.clips),
+            "data clips/s, from the feature cache": data_throughput(cfg, scratch / "cache", args.clips),
+        }
+    print(f"\nvocalgen bench: +experiment={args.experiment} batch {cfg.data.batch_size}, {args.steps} timed steps, "
+          f"{torch.get_num_threads()} threads, best of {args.repeats}")
+    for name, value in figures.items():
+        print(f"  {name:<58} {value:10.3f}")
+    return figures
+
+
+if __name__ == "__main__":
+    main()
