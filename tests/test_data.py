@@ -110,3 +110,13 @@ def test_bad_file_raises_or_is_skipped(data_root: Path, tmp_path: Path, tiny_cfg
 def test_missing_data_root_is_named(tiny_cfg, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="data.root=.*absent"):
         datamodule_on(tmp_path / "absent", tiny_cfg)
+
+
+def test_log_mel_cache_fingerprint_covers_every_front_end_setting() -> None:
+    from vocalgen.data.features import LogMelFrontEnd
+    from vocalgen.data.fields import LogMelField
+
+    base = LogMelField("imitation", LogMelFrontEnd(), seconds=1.0).fingerprint
+    assert LogMelField("imitation", LogMelFrontEnd(hop_length=160), seconds=1.0).fingerprint != base
+    assert LogMelField("imitation", LogMelFrontEnd(preemphasis=0.0), seconds=1.0).fingerprint != base
+    assert LogMelField("imitation", LogMelFrontEnd(), seconds=1.0).fingerprint == base

@@ -120,8 +120,20 @@ def test_ctrl_c_leaves_a_resumable_checkpoint_and_a_closed_run(tiny_cfg, tmp_pat
 def test_a_cpu_run_is_repeatable_bit_for_bit(tiny_cfg, tmp_path: Path) -> None:
     weights = []
     for name in ("a", "b"):
-        cfg = tiny_cfg("logger=none", "~callbacks.audio_samples", f"paths.run_dir={tmp_path}/{name}")
+        cfg = tiny_cfg("logger=csv", "~callbacks.audio_samples", f"paths.run_dir={tmp_path}/{name}")
         train(cfg)
         weights.append(read_checkpoint(Path(cfg.paths.run_dir) / "checkpoints" / "last.ckpt")["state_dict"])
     assert weights[0].keys() == weights[1].keys()
     assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+
+
+def test_checkpoint_loads_without_the_pretrained_file_it_started_from(tiny_cfg, tmp_path: Path) -> None:
+    from vocalgen.encoders.mobilenet_v3 import MobileNetV3
+
+    weights = tmp_path / "mn_tiny.pt"
+    torch.save(MobileNetV3(width_mult=0.1).state_dict(), weights)
+    cfg = tiny_cfg("logger=csv", "~callbacks.audio_samples", f"encoder.pretrained={weights}")
+    train(cfg)
+    weights.unlink()
+    module, config = load_module(Path(cfg.paths.run_dir) / "checkpoints" / "last.ckpt")
+    assert config["encoder"]["pretrained"] == str(weights) and module.encoder.out_dim == 96

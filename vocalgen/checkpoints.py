@@ -50,10 +50,20 @@ def resolve_checkpoint(reference: str, mlflow_dir: str | Path, which: str = "las
     return existing[-1]
 
 
+def without_pretrained(config: Any) -> Any:
+    """`config` with every `pretrained` path set to None: the checkpoint's weights supersede them,
+    so a checkpoint loads on machines that lack those files."""
+    if isinstance(config, dict):
+        return {k: None if k == "pretrained" else without_pretrained(v) for k, v in config.items()}
+    if isinstance(config, list):
+        return [without_pretrained(v) for v in config]
+    return config
+
+
 def load_module(path: str | Path) -> tuple[VocalGenModule, dict[str, Any]]:
     """The trained module (eval mode, CPU) and the resolved config embedded in the checkpoint."""
     checkpoint = read_checkpoint(path)
     config = checkpoint[CHECKPOINT_KEY]["config"]
-    module = build_module(config)
+    module = build_module(without_pretrained(config))
     module.load_state_dict(checkpoint["state_dict"])
     return module.eval(), config

@@ -67,24 +67,23 @@ def ensure_parent_run(client: Any, experiment_id: str, sweep_dir: str, name: str
     return parent.info.run_id
 
 
-def make_mlflow_logger(cfg: DictConfig, resume_run_id: str | None) -> MLFlowLogger:
+def make_mlflow_logger(experiment_name: str, run_name: str, tags: dict[str, str], mlflow_dir: str,
+                       artifacts_dir: str, run_id: str | None = None) -> MLFlowLogger:
     """MLFlowLogger for this run: named and tagged after the experiment, nested under the sweep's
-    parent run in a multirun, continuing `resume_run_id` when resuming."""
+    parent run in a multirun, continuing `run_id` when resuming."""
     from mlflow.tracking import MlflowClient
 
-    uri = store_uri(cfg.paths.mlflow_dir)
-    tags = {"experiment": cfg.experiment_name, **cfg.get("tags", {})}
-    run_name = cfg.run_name
+    uri = store_uri(mlflow_dir)
+    tags = {"experiment": experiment_name, **tags}
     job = sweep_job()
-    with file_lock(Path(cfg.paths.mlflow_dir) / ".lock"):
+    with file_lock(Path(mlflow_dir) / ".lock"):
         client = MlflowClient(uri)
-        experiment_id = ensure_experiment(client, cfg.experiment_name, cfg.paths.mlflow_artifacts_dir)
-        if job is not None and resume_run_id is None:
-            parent = ensure_parent_run(client, experiment_id, job["dir"], cfg.experiment_name)
+        experiment_id = ensure_experiment(client, experiment_name, artifacts_dir)
+        if job is not None and run_id is None:
+            parent = ensure_parent_run(client, experiment_id, job["dir"], experiment_name)
             tags.update({"mlflow.parentRunId": parent, SWEEP_TAG: job["dir"], "vocalgen.overrides": job["overrides"]})
             run_name = f"{run_name} #{job['num']}"
-    return MLFlowLogger(experiment_name=cfg.experiment_name, run_name=run_name, tracking_uri=uri,
-                        tags=tags, run_id=resume_run_id, artifact_location=None)
+    return MLFlowLogger(experiment_name=experiment_name, run_name=run_name, tracking_uri=uri, tags=tags, run_id=run_id)
 
 
 def log_run_config(logger: MLFlowLogger, cfg: DictConfig, checkpoint_dir: str, resumed: bool) -> None:

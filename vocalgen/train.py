@@ -6,6 +6,7 @@ from pathlib import Path
 import hydra
 import lightning as L
 from hydra.utils import instantiate
+from lightning.pytorch.loggers import MLFlowLogger
 from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig, OmegaConf
 
@@ -13,7 +14,7 @@ from vocalgen.callbacks.config_in_checkpoint import CHECKPOINT_KEY, ConfigInChec
 from vocalgen.checkpoints import read_checkpoint
 from vocalgen.config import CONFIG_DIR, register_resolvers
 from vocalgen.module import build_module
-from vocalgen.tracking import log_run_config, make_mlflow_logger
+from vocalgen.tracking import log_run_config
 
 log = logging.getLogger(__name__)
 register_resolvers()
@@ -32,21 +33,20 @@ def train(cfg: DictConfig) -> float | None:
     L.seed_everything(cfg.seed, workers=True)
     datamodule = instantiate(cfg.data)
     module = build_module(cfg)
-    logger = make_mlflow_logger(cfg, resume_run_id) if cfg.get("logger") else None
-    trainer: L.Trainer = instantiate(cfg.trainer, logger=logger or False, callbacks=build_callbacks(cfg))
-    if logger is not None and rank_zero_only.rank == 0:
+    logger = instantiate(cfg.logger, **({"run_id": resume_run_id} if resume_run_id else {}))
+    trainer: L.Trainer = instantiate(cfg.trainer, logger=logger, callbacks=build_callbacks(cfg))
+    if isinstance(logger, MLFlowLogger) and rank_zero_only.rank == 0:
         log_run_config(logger, cfg, str(Path(cfg.paths.run_dir) / "checkpoints"), resumed=resume_run_id is not None)
     try:
         trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
         if cfg.get("test"):
             trainer.test(module, datamodule=datamodule, ckpt_path="best" if trainer.checkpoint_callback else None)
     except BaseException as error:
-        if logger is not None:
+        if isinstance(logger, MLFlowLogger):
             # Lightning turns Ctrl-C into SystemExit after its own clean-up
             logger.finalize("KILLED" if isinstance(error, KeyboardInterrupt | SystemExit) else "failed")
         raise
-    if logger is not None:
-        logger.finalize("success")
+    logger.finalize("success")
     metric = trainer.callback_metrics.get(cfg.optimized_metric)
     best = trainer.checkpoint_callback
     if best is not None and best.monitor == cfg.optimized_metric and best.best_model_score is not None:

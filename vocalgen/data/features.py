@@ -24,6 +24,8 @@ class LogMelFrontEnd(nn.Module):
         preemphasis: float = 0.97,
     ) -> None:
         super().__init__()
+        self.settings = dict(sample_rate=sample_rate, n_fft=n_fft, win_length=win_length, hop_length=hop_length,
+                             n_mels=n_mels, f_min=f_min, f_max=f_max, preemphasis=preemphasis)
         self.sample_rate = sample_rate
         self.n_mels = n_mels
         self.preemphasis = preemphasis

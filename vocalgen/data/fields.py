@@ -40,7 +40,7 @@ class LogMelField:
         self.source = source
         self.frontend = frontend
         self.samples = int(round(seconds * frontend.sample_rate))
-        self.fingerprint = f"logmel|{self.samples}|{frontend.sample_rate}|{frontend.n_mels}|{frontend.mel}"
+        self.fingerprint = f"logmel|{self.samples}|{sorted(frontend.settings.items())}"
 
     def __call__(self, path: Path) -> torch.Tensor:
         audio = fit_length(read_audio(path, self.frontend.sample_rate), self.samples)
