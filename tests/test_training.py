@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 import torch
+from lightning.pytorch import Callback
 
 from tests.conftest import all_runs, mlflow_client
 from vocalgen.checkpoints import load_module, read_checkpoint, resolve_checkpoint
@@ -85,8 +86,8 @@ def test_missing_checkpoint_and_unknown_run_are_named(tmp_path: Path) -> None:
         load_module(not_ours)
 
 
-class InterruptAt:
-    """A callback that presses Ctrl-C (raises KeyboardInterrupt) at a given global step."""
+class InterruptAt(Callback):
+    """Presses Ctrl-C (raises KeyboardInterrupt) at a given global step."""
 
     def __init__(self, step: int) -> None:
         self.step = step
@@ -96,14 +97,8 @@ class InterruptAt:
             raise KeyboardInterrupt
 
 
-def interrupt_callback(step: int):
-    from lightning.pytorch import Callback
-
-    return type("Interrupt", (InterruptAt, Callback), {})(step)
-
-
 def test_ctrl_c_leaves_a_resumable_checkpoint_and_a_closed_run(tiny_cfg, tmp_path: Path) -> None:
-    cfg = tiny_cfg("epochs=2", "+callbacks.interrupt._target_=tests.test_training.interrupt_callback",
+    cfg = tiny_cfg("epochs=2", "+callbacks.interrupt._target_=tests.test_training.InterruptAt",
                    "+callbacks.interrupt.step=4")
     with pytest.raises(SystemExit):
         train(cfg)

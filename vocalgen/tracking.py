@@ -9,6 +9,7 @@ from typing import Any
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from lightning.pytorch.loggers import MLFlowLogger
+from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig, OmegaConf
 
 PARENT_ID_FILE = "mlflow_parent_run_id"
@@ -76,6 +77,8 @@ def make_mlflow_logger(experiment_name: str, run_name: str, tags: dict[str, str]
     uri = store_uri(mlflow_dir)
     tags = {"experiment": experiment_name, **tags}
     job = sweep_job()
+    if rank_zero_only.rank != 0:  # only rank zero touches the store; other ranks' loggers stay idle
+        return MLFlowLogger(experiment_name=experiment_name, run_name=run_name, tracking_uri=uri, run_id=run_id)
     with file_lock(Path(mlflow_dir) / ".lock"):
         client = MlflowClient(uri)
         experiment_id = ensure_experiment(client, experiment_name, artifacts_dir)
