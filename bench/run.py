@@ -61,7 +61,8 @@ def plain_loop(cfg: DictConfig, batches: list[dict], warmup: int) -> float:
     L.seed_everything(cfg.seed)
     module = build_module(cfg).train()
     optimizer = module.optimizer_factory(build_param_groups(module, module.rules))
-    scheduler = instantiate(cfg.scheduler)(optimizer, total_steps=len(batches)) if cfg.get("scheduler") else None
+    steps = {"total_steps": len(batches), "steps_per_epoch": len(batches)}
+    scheduler = instantiate(cfg.scheduler)(optimizer, **steps) if cfg.get("scheduler") else None
     clip = cfg.trainer.gradient_clip_val
     for step, batch in enumerate(batches):
         if step == warmup:

@@ -21,8 +21,36 @@ class WarmupCosineFactor:
         return self.min_factor + (1 - self.min_factor) * 0.5 * (1 + math.cos(math.pi * progress))
 
 
-def warmup_cosine(optimizer: Optimizer, total_steps: int, warmup_fraction: float = 0.05,
+def warmup_cosine(optimizer: Optimizer, total_steps: int, steps_per_epoch: int, warmup_fraction: float = 0.05,
                   min_factor: float = 0.01) -> LambdaLR:
-    """Per-step warm-up + cosine schedule over the run's `total_steps` optimizer steps."""
+    """Per-step warm-up + cosine schedule over the run's `total_steps` optimizer steps
+    (`steps_per_epoch` is part of the common scheduler signature; this schedule ignores it)."""
     factor = WarmupCosineFactor(total_steps, int(warmup_fraction * total_steps), min_factor)
     return LambdaLR(optimizer, factor)
+
+
+class EpochWarmupCosineHoldFactor:
+    """step → lr factor by (fractional) epoch: linear from `start_factor` to 1 over `warmup_epochs`,
+    cosine down to `end_factor` over the next `decay_epochs`, then constant."""
+
+    def __init__(self, steps_per_epoch: int, start_factor: float, warmup_epochs: float, decay_epochs: float,
+                 end_factor: float) -> None:
+        self.steps_per_epoch = max(steps_per_epoch, 1)
+        self.start_factor, self.end_factor = start_factor, end_factor
+        self.warmup_epochs, self.decay_epochs = warmup_epochs, decay_epochs
+
+    def __call__(self, step: int) -> float:
+        epoch = step / self.steps_per_epoch
+        if epoch < self.warmup_epochs:
+            return self.start_factor + (1 - self.start_factor) * epoch / self.warmup_epochs
+        progress = min((epoch - self.warmup_epochs) / max(self.decay_epochs, 1e-9), 1.0)
+        return self.end_factor + (1 - self.end_factor) * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def epoch_warmup_cosine_hold(optimizer: Optimizer, total_steps: int, steps_per_epoch: int,
+                             start_factor: float = 1 / 3, warmup_epochs: float = 1.0, decay_epochs: float = 7.0,
+                             end_factor: float = 1 / 3) -> LambdaLR:
+    """The QVIM schedule (RECIPES.md) with lr = the peak: 1e-4 → 3e-4 over epoch 1, cosine back to
+    1e-4 over 7 epochs, then constant (factors 1/3 → 1 → 1/3 of optimizer.lr = 3e-4)."""
+    return LambdaLR(optimizer, EpochWarmupCosineHoldFactor(steps_per_epoch, start_factor, warmup_epochs,
+                                                           decay_epochs, end_factor))
