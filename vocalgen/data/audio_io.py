@@ -7,9 +7,23 @@ import soundfile as sf
 import torch
 import torchaudio.functional as AF
 
-from vocalgen.errors import BadAudioFile
+from vocalgen.errors import BadAudioFile, ConfigError
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
+
+
+def audio_files(path: str | Path, key: str = "input") -> list[Path]:
+    """`path` itself, or the audio files of folder `path` (sorted); ConfigError naming the config
+    `key` if there are none."""
+    path = Path(path)
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise ConfigError(f"{key}={path} does not exist; give an audio file or a folder of them.")
+    files = sorted(p for p in path.iterdir() if p.suffix.lower() in AUDIO_EXTENSIONS)
+    if not files:
+        raise ConfigError(f"{key}={path} holds no audio files ({', '.join(AUDIO_EXTENSIONS)}).")
+    return files
 
 
 def read_audio(path: str | Path, sample_rate: int) -> torch.Tensor:

@@ -5,16 +5,29 @@ from pathlib import Path
 import lightning as L
 from torch.utils.data import DataLoader
 
+from vocalgen.data.audiocaps import index_audiocaps
 from vocalgen.data.dataset import ImitationPairDataset
 from vocalgen.data.fields import FieldReader
+from vocalgen.data.qvim_dev import index_qvim_dev
 from vocalgen.data.splits import SplitMode, split_pairs
 from vocalgen.data.synthetic import ensure_synthetic_dataset
-from vocalgen.data.vimsketch import index_vimsketch
+from vocalgen.data.vimsketch import ImitationPair, index_vimsketch
 from vocalgen.errors import ConfigError
+
+LAYOUTS = {"vimsketch": index_vimsketch, "qvim_dev": index_qvim_dev, "audiocaps": index_audiocaps}
+
+
+def one_pair_per_reference(pairs: list[ImitationPair]) -> list[ImitationPair]:
+    """The first pair of each distinct reference (for sound-only training such as CLAP)."""
+    seen: dict = {}
+    for pair in pairs:
+        seen.setdefault(pair.reference, pair)
+    return list(seen.values())
 
 
 class ImitationDataModule(L.LightningDataModule):
-    """Pairs of `root` split by `split`, read through `fields` (see vocalgen.data.fields).
+    """Pairs of `root` (a `layout` of LAYOUTS) split by `split`, read through `fields`
+    (see vocalgen.data.fields). `unique_references` keeps one pair per reference sound.
 
     With `synthetic` set (the keyword arguments of ensure_synthetic_dataset), the folder is
     generated under `root` on first use. `cache_dir` caches every field on disk; `on_bad_file`
@@ -34,10 +47,12 @@ class ImitationDataModule(L.LightningDataModule):
         cache_dir: str | None = None,
         on_bad_file: str = "raise",
         synthetic: dict | None = None,
+        layout: str = "vimsketch",
+        unique_references: bool = False,
     ) -> None:
         super().__init__()
         self.root = Path(root)
-        self.fields = fields
+        self.fields = {name: reader for name, reader in fields.items() if reader is not None}  # null drops a field
         self.split = split
         self.fractions = (val_fraction, test_fraction)
         self.split_seed = split_seed
@@ -46,6 +61,10 @@ class ImitationDataModule(L.LightningDataModule):
         self.cache_dir = cache_dir
         self.on_bad_file = on_bad_file
         self.synthetic = synthetic
+        if layout not in LAYOUTS:
+            raise ConfigError(f"data.layout={layout!r}: choose one of {sorted(LAYOUTS)}.")
+        self.layout = layout
+        self.unique_references = unique_references
         self.datasets: dict[str, ImitationPairDataset] = {}
 
     @property
@@ -61,8 +80,10 @@ class ImitationDataModule(L.LightningDataModule):
     def setup(self, stage: str | None = None) -> None:
         if self.datasets:
             return
-        splits = split_pairs(index_vimsketch(self.dataset_folder), self.split, *self.fractions, self.split_seed)
+        splits = split_pairs(LAYOUTS[self.layout](self.dataset_folder), self.split, *self.fractions, self.split_seed)
         for name, pairs in splits.items():
+            if self.unique_references:
+                pairs = one_pair_per_reference(pairs)
             dataset = ImitationPairDataset(pairs, self.fields, self.cache_dir)
             if self.cache_dir is not None or self.on_bad_file == "skip":
                 dataset.drop_bad_files(self.on_bad_file, f"reading {name} split")

@@ -17,7 +17,8 @@ log = logging.getLogger(__name__)
 
 class ImitationPairDataset(Dataset):
     """Items are dicts: one tensor per field (e.g. "imitation" [1, 128, T], "audio" [1, N]),
-    plus "caption" (str), "bpm" (float) and "index" (int)."""
+    plus "caption" (str), "bpm" (float), "index" (int), "reference_id" (int: the reference among
+    this dataset's distinct references) and "label" (int: the class among its distinct classes)."""
 
     def __init__(self, pairs: list[ImitationPair], fields: dict[str, FieldReader],
                  cache_dir: str | Path | None = None) -> None:
@@ -28,6 +29,17 @@ class ImitationPairDataset(Dataset):
             if cache_dir is not None
             else {}
         )
+
+    @property
+    def pairs(self) -> list[ImitationPair]:
+        return self._pairs
+
+    @pairs.setter
+    def pairs(self, pairs: list[ImitationPair]) -> None:
+        self._pairs = pairs
+        self.references = sorted({pair.reference for pair in pairs})
+        self.reference_ids = {reference: i for i, reference in enumerate(self.references)}
+        self.label_ids = {label: i for i, label in enumerate(sorted({pair.label for pair in pairs}))}
 
     def __len__(self) -> int:
         return len(self.pairs)
@@ -41,7 +53,8 @@ class ImitationPairDataset(Dataset):
     def __getitem__(self, index: int) -> dict:
         pair = self.pairs[index]
         item = {name: self.read_field(name, pair) for name in self.fields}
-        item.update(caption=pair.caption, bpm=torch.tensor(pair.bpm), index=index)
+        item.update(caption=pair.caption, bpm=torch.tensor(pair.bpm), index=index,
+                    reference_id=self.reference_ids[pair.reference], label=self.label_ids[pair.label])
         return item
 
     def drop_bad_files(self, on_bad_file: str, description: str) -> None:

@@ -7,7 +7,7 @@ import numpy as np
 
 from vocalgen.data.vimsketch import ImitationPair
 
-SplitMode = Literal["extrapolation", "interpolation"]
+SplitMode = Literal["extrapolation", "interpolation", "all"]
 SPLIT_NAMES = ("train", "val", "test")
 
 
@@ -19,9 +19,12 @@ def split_pairs(
     "extrapolation": val/test sounds are never seen in training (unseen sounds).
     "interpolation": every sound keeps at least one imitation in training; val/test hold other
     imitations of those sounds (unseen imitations of seen sounds).
+    "all": every split holds every pair (a whole folder as an evaluation set).
     """
-    if mode not in ("extrapolation", "interpolation"):
-        raise ValueError(f"data.split={mode!r}: choose 'extrapolation' or 'interpolation'.")
+    if mode not in ("extrapolation", "interpolation", "all"):
+        raise ValueError(f"data.split={mode!r}: choose 'extrapolation', 'interpolation' or 'all'.")
+    if mode == "all":
+        return {name: list(pairs) for name in SPLIT_NAMES}
     rng = np.random.default_rng(seed)
     if mode == "extrapolation":
         sounds = sorted({pair.sound for pair in pairs})

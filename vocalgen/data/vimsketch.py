@@ -14,6 +14,7 @@ class ImitationPair:
     imitation: Path
     reference: Path
     sound: str
+    label: str = ""
     caption: str = ""
     bpm: float = 0.0
     extra: dict[str, str] = field(default_factory=dict, compare=False)
@@ -25,12 +26,27 @@ def sound_key(file_name: str) -> str:
     return parts[1] if len(parts) == 2 else file_name
 
 
+def sound_label(sound: str) -> str:
+    """A sound's class when no metadata names one: its key without the leading number and suffix
+    ('246Sounds of things_Tools_Sanding.wav' → 'Sounds of things_Tools_Sanding')."""
+    stem = Path(sound).stem
+    return stem.lstrip("0123456789") or stem
+
+
 def read_name_list(path: Path) -> list[str]:
     """File names from a tab-separated, header-less list (first column)."""
     if not path.is_file():
         raise ConfigError(f"{path}: file list not found; is data.root a VimSketch folder?")
     with path.open(newline="", encoding="utf-8") as handle:
         return [row[0] for row in csv.reader(handle, delimiter="\t") if row and row[0].strip()]
+
+
+def listed_file(path: Path, listing: Path) -> Path:
+    """`path`, or a ConfigError saying that `listing` names a file that is not there."""
+    if not path.is_file():
+        raise ConfigError(f"{listing} names {path.name!r}, but {path} does not exist. "
+                          "Restore the file or remove its line from the list.")
+    return path
 
 
 def read_metadata(path: Path) -> dict[str, dict[str, str]]:
@@ -63,9 +79,10 @@ def index_vimsketch(root: str | Path) -> list[ImitationPair]:
         meta = metadata.get(reference, {})
         pairs.append(
             ImitationPair(
-                imitation=root / "vocal_imitations" / name,
-                reference=root / "references" / reference,
+                imitation=listed_file(root / "vocal_imitations" / name, root / "vocal_imitation_file_names.csv"),
+                reference=listed_file(root / "references" / reference, root / "reference_file_names.csv"),
                 sound=sound_key(reference),
+                label=meta.get("class") or sound_label(sound_key(reference)),
                 caption=meta.get("caption", ""),
                 bpm=float(meta.get("bpm") or 0.0),
                 extra=meta,
