@@ -1,0 +1,1 @@
+"""LAION-CLAP towers (HTSAT audio, transformer or GPT-2 text), their tokenizers and checkpoint loading."""
