@@ -19,21 +19,25 @@ torch.set_num_threads(2)
 TINY_DATA = {"seed": 0, "n_classes": 16, "sounds_per_class": 1, "imitations_per_sound": 3, "max_seconds": 2.0}
 
 
-def tiny_overrides(output_dir: Path, data_root: Path, run_dir: bool = True) -> list[str]:
-    """Overrides that shrink +experiment=qvae_cpu to seconds: tiny tower, 7-stage decoder, 1 s clips.
-
-    `run_dir=False` leaves paths.run_dir to Hydra (each CLI job gets its own).
-    """
-    synthetic = ",".join(f"{k}:{v}" for k, v in TINY_DATA.items())
-    return [
-        f"paths.output_dir={output_dir}",
-        *([f"paths.run_dir={output_dir}/run"] if run_dir else []),
-        f"data.root={data_root}",
-        f"data.synthetic={{{synthetic}}}",
-        "data.batch_size=4",
-        "data.fields.imitation.seconds=1.0",
+COMMON_TINY = [
+    "data.batch_size=4",
+    "epochs=1",
+    "trainer.limit_train_batches=3",
+    "trainer.limit_val_batches=2",
+    "trainer.enable_progress_bar=false",
+    "trainer.enable_model_summary=false",
+    "trainer.log_every_n_steps=1",
+]
+TINY_MOBILENET = ["data.fields.imitation.seconds=1.0", "encoder.backbone.width_mult=0.1"]
+TINY_HTSAT = ["encoder.tower.embed_dim=16", "encoder.tower.depths=[1,1,1,1]", "encoder.tower.num_heads=[1,2,4,8]",
+              "encoder.tower.window_size=4", "encoder.tower.spec_size=128", "encoder.tower.clip_samples=48000",
+              "encoder.tower.num_classes=8", "encoder.tower.joint_dim=32"]
+TINY_GPT2 = ["generator.tower.tower.n_layer=1", "generator.tower.tower.n_head=2", "generator.tower.tower.n_embd=32",
+             "generator.tower.tower.vocab_size=300", "generator.tower.tower.joint_dim=32"]
+EXPERIMENT_TINY = {
+    "qvae_cpu": [
+        *TINY_MOBILENET,
         "data.fields.audio.samples=2187",
-        "encoder.backbone.width_mult=0.1",
         "adapter.in_dim=96",
         "adapter.latent_dim=16",
         "generator.channels=[16,16,8,8,8,4,4]",
@@ -42,13 +46,25 @@ def tiny_overrides(output_dir: Path, data_root: Path, run_dir: bool = True) -> l
         "loss.terms.mel.n_ffts=[512]",
         "loss.terms.mel.hops=[128]",
         "loss.terms.mel.n_mels=40",
-        "epochs=1",
-        "trainer.limit_train_batches=3",
-        "trainer.limit_val_batches=2",
-        "trainer.enable_progress_bar=false",
-        "trainer.enable_model_summary=false",
-        "trainer.log_every_n_steps=1",
         "callbacks.audio_samples.n_examples=2",
+    ],
+    "qvim_cpu": [*TINY_MOBILENET, "encoder.augment.time_mask=20", "encoder.augment.max_shift=10"],
+    "clap_cpu": ["data.fields.audio_48k.samples=48000", *TINY_HTSAT, *TINY_GPT2],
+    "qvim_clap_align": ["adapter.in_dim=96", "adapter.hidden_dim=32"],
+}
+
+
+def tiny_overrides(output_dir: Path, data_root: Path, run_dir: bool = True, experiment: str = "qvae_cpu") -> list[str]:
+    """Overrides that shrink `experiment` (a key of EXPERIMENT_TINY) to seconds: tiny towers and
+    decoders, 1 s clips, 3 training batches. `run_dir=False` leaves paths.run_dir to Hydra."""
+    synthetic = ",".join(f"{k}:{v}" for k, v in TINY_DATA.items())
+    return [
+        f"paths.output_dir={output_dir}",
+        *([f"paths.run_dir={output_dir}/run"] if run_dir else []),
+        f"data.root={data_root}",
+        f"data.synthetic={{{synthetic}}}",
+        *COMMON_TINY,
+        *EXPERIMENT_TINY[experiment],
     ]
 
 
@@ -62,11 +78,12 @@ def data_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def tiny_cfg(tmp_path: Path, data_root: Path):
-    """compose(*extra) → the tiny QVAE config with `extra` overrides applied last."""
+    """compose(*extra, experiment=…) → the tiny config of `experiment` with `extra` overrides last."""
 
     def make(*extra: str, experiment: str = "qvae_cpu") -> DictConfig:
         with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-            return compose("train", [f"+experiment={experiment}", *tiny_overrides(tmp_path, data_root), *extra])
+            overrides = tiny_overrides(tmp_path, data_root, experiment=experiment)
+            return compose("train", [f"+experiment={experiment}", *overrides, *extra])
 
     return make
 

@@ -9,8 +9,9 @@ from lightning.pytorch import Callback
 
 from tests.conftest import all_runs, mlflow_client
 from vocalgen.checkpoints import load_module, read_checkpoint, resolve_checkpoint
+from vocalgen.data.audio_io import audio_files
 from vocalgen.errors import CheckpointError
-from vocalgen.generate import generate, input_files
+from vocalgen.generate import generate
 from vocalgen.train import train
 
 
@@ -61,7 +62,7 @@ def test_resume_continues_the_step_count_and_the_mlflow_run(trained, tiny_cfg, t
 
 
 def test_generate_from_checkpoint_and_from_run_id(trained, data_root: Path, tmp_path: Path) -> None:
-    imitations = input_files(data_root / "Vim_Sketch_Dataset" / "vocal_imitations")[:3]
+    imitations = audio_files(data_root / "Vim_Sketch_Dataset" / "vocal_imitations")[:3]
     checkpoint = Path(trained.paths.run_dir) / "checkpoints" / "last.ckpt"
     written = generate(str(checkpoint), imitations, tmp_path / "gen", tmp_path / "mlflow")
     assert [p.stem for p in written] == [p.stem for p in imitations]

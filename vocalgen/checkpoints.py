@@ -60,10 +60,27 @@ def without_pretrained(config: Any) -> Any:
     return config
 
 
-def load_module(path: str | Path) -> tuple[VocalGenModule, dict[str, Any]]:
-    """The trained module (eval mode, CPU) and the resolved config embedded in the checkpoint."""
+def require_generator(path: str | Path, config: dict[str, Any], targets: tuple[str, ...], tool: str) -> None:
+    """CheckpointError unless the checkpoint's generator is one of `targets` (class paths)."""
+    target = config.get("generator", {}).get("_target_", "?")
+    if target not in targets:
+        raise CheckpointError(
+            f"checkpoint {path} comes from experiment '{config.get('experiment_name')}' (generator {target}); "
+            f"{tool} needs one whose generator is {' or '.join(targets)} (e.g. +experiment=qvim)."
+        )
+
+
+def load_module(path: str | Path, generators: tuple[str, ...] = (), tool: str = "") -> tuple[VocalGenModule,
+                                                                                             dict[str, Any]]:
+    """The trained module (eval mode, CPU) and the resolved config embedded in the checkpoint.
+
+    With `generators`, a checkpoint whose generator is none of them gives a CheckpointError
+    naming `tool` (before anything is built).
+    """
     checkpoint = read_checkpoint(path)
     config = checkpoint[CHECKPOINT_KEY]["config"]
+    if generators:
+        require_generator(path, config, generators, tool)
     module = build_module(without_pretrained(config))
     module.load_state_dict(checkpoint["state_dict"])
     return module.eval(), config

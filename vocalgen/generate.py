@@ -11,24 +11,10 @@ from tqdm import tqdm
 
 from vocalgen.checkpoints import load_module, resolve_checkpoint
 from vocalgen.config import CONFIG_DIR, register_resolvers
-from vocalgen.data.audio_io import AUDIO_EXTENSIONS, write_audio
-from vocalgen.errors import ConfigError
+from vocalgen.data.audio_io import audio_files, write_audio
 
 log = logging.getLogger(__name__)
 register_resolvers()
-
-
-def input_files(path: str | Path) -> list[Path]:
-    """`path` itself, or the audio files of folder `path` (sorted); ConfigError if none."""
-    path = Path(path)
-    if path.is_file():
-        return [path]
-    if not path.is_dir():
-        raise ConfigError(f"input={path} does not exist; give an audio file or a folder of them.")
-    files = sorted(p for p in path.iterdir() if p.suffix.lower() in AUDIO_EXTENSIONS)
-    if not files:
-        raise ConfigError(f"input={path} holds no audio files ({', '.join(AUDIO_EXTENSIONS)}).")
-    return files
 
 
 def generate(checkpoint: str, inputs: list[Path], output_dir: str | Path, mlflow_dir: str | Path,
@@ -50,7 +36,7 @@ def generate(checkpoint: str, inputs: list[Path], output_dir: str | Path, mlflow
 
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="generate")
 def main(cfg: DictConfig) -> None:
-    written = generate(cfg.checkpoint, input_files(cfg.input), cfg.output_dir, cfg.paths.mlflow_dir,
+    written = generate(cfg.checkpoint, audio_files(cfg.input, "input"), cfg.output_dir, cfg.paths.mlflow_dir,
                        which=cfg.which, batch_size=cfg.batch_size, device=cfg.device, **cfg.sampling)
     for path in written:
         print(path)

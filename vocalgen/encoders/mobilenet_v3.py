@@ -143,6 +143,9 @@ class MobileNetV3(nn.Module):
 
     Downsamples F and T by 32 and mean-pools both to ``[B, out_dim]``; ``out_dim`` is 960 at width 1.0.
     ``use_se=False`` drops the squeeze-excitation blocks (then EfficientAT checkpoints no longer fit).
+    ``init_seed``: draw the initial weights from this seed (towers given the same seed start alike).
+    ``bn_momentum``: EfficientAT's 0.01 suits fine-tuning; from scratch the weights move fast and
+    0.1 keeps the running statistics (used in eval mode) current.
     """
 
     def __init__(
@@ -151,6 +154,8 @@ class MobileNetV3(nn.Module):
         in_channels: int = 1,
         use_se: bool = True,
         reduced_tail: bool = False,
+        init_seed: int | None = None,
+        bn_momentum: float = 0.01,
     ) -> None:
         super().__init__()
         specs = large_block_specs(width_mult, reduced_tail)
@@ -160,7 +165,15 @@ class MobileNetV3(nn.Module):
         layers += [InvertedResidual(spec, use_se) for spec in specs]
         layers.append(conv_bn_act(specs[-1].out_ch, self.out_dim, 1, act=nn.Hardswish))
         self.features = nn.Sequential(*layers)
-        self._init_weights()
+        for module in self.modules():
+            if isinstance(module, nn.BatchNorm2d):
+                module.momentum = bn_momentum
+        if init_seed is None:
+            self._init_weights()
+        else:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(init_seed)
+                self._init_weights()
 
     def _init_weights(self) -> None:
         """EfficientAT's initialisation: Kaiming (fan-out) convs, unit BN, N(0, 0.01) linears."""
