@@ -1,4 +1,5 @@
-"""`make bench`: framework overhead (Trainer vs a plain PyTorch loop) and data-pipeline throughput.
+"""`make bench`: framework overhead (Trainer vs a plain PyTorch loop), data-pipeline throughput and,
+for retrieval models (QVIM), embedding throughput for `vocalgen.retrieve` with and without its cache.
 
     python -m bench.run [--experiment qvae_cpu] [--steps 20] [--warmup 3] [--clips 128] [override …]
 
@@ -102,10 +103,37 @@ def data_throughput(cfg: DictConfig, cache_dir: Path | None, clips: int) -> floa
     datamodule.setup("fit")
     started, seen = time.perf_counter(), 0
     for batch in datamodule.train_dataloader():
-        seen += batch["imitation"].shape[0]
+        seen += len(batch["index"])
         if seen >= clips:
             break
     return seen / (time.perf_counter() - started)
+
+
+def retrieval_throughput(cfg: DictConfig, scratch: Path, clips: int) -> dict[str, float]:
+    """Clips per second embedded by the reference tower for `vocalgen.retrieve`: read + embed, then
+    again from the embedding cache. Empty for models that are not two-tower retrieval models."""
+    from vocalgen.embedding_cache import EmbeddingCache
+    from vocalgen.generators.retrieval_head import RetrievalHead
+    from vocalgen.retrieve import embed_files
+
+    module = build_module(cfg).eval()
+    if not isinstance(module.generator, RetrievalHead):
+        return {}
+    field = module.generator.tower.field
+    reader = instantiate(cfg.data.fields[field])
+    datamodule = instantiate(cfg.data)
+    datamodule.prepare_data()
+    folder = datamodule.dataset_folder / "references"
+    files = sorted(folder.iterdir())[:clips]
+    stand_in = scratch / "checkpoint"  # the cache is keyed by a checkpoint file; any file serves here
+    stand_in.write_text("bench")
+    figures = {}
+    for name in ("retrieval clips/s, read + embed", "retrieval clips/s, from the embedding cache"):
+        cache = EmbeddingCache(scratch / "retrieval", stand_in, folder)
+        started = time.perf_counter()
+        cache.embeddings(files, lambda chunk: embed_files(module, reader, field, chunk, keys=True), 16)
+        figures[name] = len(files) / (time.perf_counter() - started)
+    return figures
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
@@ -132,6 +160,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             "ratio Trainer / plain (aim >= 0.95)": framework / plain,
             "data clips/s, on the fly (decode, resample, log-mel)": data_throughput(cfg, None, args.clips),
             "data clips/s, from the feature cache": data_throughput(cfg, scratch / "cache", args.clips),
+            **retrieval_throughput(cfg, scratch, args.clips),
         }
     print(f"\nvocalgen bench: +experiment={args.experiment} batch {cfg.data.batch_size}, {args.steps} timed steps, "
           f"{torch.get_num_threads()} threads, best of {args.repeats}")

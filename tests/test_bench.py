@@ -12,3 +12,10 @@ def test_bench_reports_every_figure(tmp_path: Path, data_root: Path, capsys) -> 
     assert len(figures) == 5 and all(value > 0 for value in figures.values())
     printed = capsys.readouterr().out
     assert "ratio Trainer / plain" in printed and "from the feature cache" in printed
+
+
+def test_bench_reports_retrieval_figures_for_qvim(tmp_path: Path, data_root: Path) -> None:
+    figures = main(["--experiment", "qvim_cpu", "--steps", "2", "--warmup", "1", "--repeats", "1", "--clips", "8",
+                    *tiny_overrides(tmp_path, data_root, run_dir=False, experiment="qvim_cpu")])
+    cold, warm = figures["retrieval clips/s, read + embed"], figures["retrieval clips/s, from the embedding cache"]
+    assert 0 < cold < warm
