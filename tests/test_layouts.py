@@ -7,6 +7,8 @@ import pytest
 import soundfile as sf
 from hydra.utils import instantiate
 
+from vocalgen.data.audiocaps import index_audiocaps
+from vocalgen.data.datamodule import ImitationDataModule
 from vocalgen.data.qvim_dev import CSV_NAME, index_qvim_dev
 from vocalgen.data.vimsketch import index_vimsketch
 from vocalgen.errors import ConfigError
@@ -107,3 +109,23 @@ def test_a_listed_vimsketch_file_that_is_missing_is_named(tmp_path: Path) -> Non
 def test_wrong_qvim_dev_folder_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="DEV Dataset.csv not found"):
         index_qvim_dev(tmp_path)
+
+
+def test_audiocaps_layout_keeps_every_caption_and_names_bad_rows(tmp_path: Path) -> None:
+    folder = tmp_path / "captions"
+    for number in range(2):
+        write_clip(folder / "audio" / f"clip {number}.wav", number)
+    (folder / "captions.csv").write_text('file,caption\nclip 0.wav,a dog barks\nclip 0.wav,"a dog, barking"\n'
+                                         "clip 1.wav,rain on a roof\n")
+    pairs = index_audiocaps(folder)
+    assert [pair.caption for pair in pairs] == ["a dog barks", "a dog, barking", "rain on a roof"]
+    assert pairs[0].reference == pairs[1].reference == pairs[0].imitation
+    with (folder / "captions.csv").open("a") as handle:
+        handle.write("\ngone.wav,nothing\n")
+    with pytest.raises(ConfigError, match=r"captions.csv row 6 names .*gone.wav"):
+        index_audiocaps(folder)
+
+
+def test_one_pair_per_reference_needs_held_out_sounds(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="data.unique_references=true with data.split=interpolation"):
+        ImitationDataModule(str(tmp_path), {}, split="interpolation", unique_references=True)

@@ -11,6 +11,7 @@ from tests.conftest import all_runs, mlflow_client, run_cli
 from vocalgen.checkpoints import read_checkpoint
 from vocalgen.errors import CheckpointError, ConfigError
 from vocalgen.evaluate import evaluate
+from vocalgen.generate import generate
 from vocalgen.module import build_module
 from vocalgen.retrieve import retrieve
 from vocalgen.train import train
@@ -82,3 +83,5 @@ def test_retrieval_tools_name_wrong_inputs(qvim_run: Path, tiny_cfg, tmp_path: P
         retrieve(str(qvae), query, data_root, tmp_path / "mlflow", tmp_path / "cache")
     with pytest.raises(CheckpointError, match="defines no evaluation metrics"):
         evaluate(str(qvae), tmp_path / "mlflow")
+    with pytest.raises(CheckpointError, match="produces embeddings, not audio"):
+        generate(str(best), [query], tmp_path / "generated", tmp_path / "mlflow")

@@ -1,6 +1,7 @@
 """On-disk cache of per-file embeddings for one checkpoint (retrieval over a folder of sounds)."""
 
 import hashlib
+import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -8,6 +9,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
+log = logging.getLogger(__name__)
 Embed = Callable[[list[Path]], torch.Tensor]
 
 
@@ -20,8 +22,9 @@ def file_stamp(path: Path) -> str:
 class EmbeddingCache:
     """Embeddings [D] per audio file, stored in one file per (checkpoint, folder) under `directory`.
 
-    Files whose stamp changed (or that are new) are embedded again; the cache file is replaced
-    atomically, so an interrupted run never leaves a corrupt cache.
+    Files whose stamp (path, size, modification time) changed, or that are new, are embedded again;
+    content replaced under the same size and time (e.g. `cp -p`) is not noticed. The cache file is
+    replaced atomically, so an interrupted run never leaves a corrupt cache.
     """
 
     def __init__(self, directory: str | Path, checkpoint: Path, folder: Path) -> None:
@@ -29,7 +32,10 @@ class EmbeddingCache:
         self.path = Path(directory) / f"{key}.pt"
         self.entries: dict[str, torch.Tensor] = {}
         if self.path.is_file():
-            self.entries = torch.load(self.path, map_location="cpu", weights_only=True)
+            try:
+                self.entries = torch.load(self.path, map_location="cpu", weights_only=True)
+            except Exception as error:  # an unreadable cache is rebuilt, never fatal
+                log.warning("embedding cache %s is unreadable (%s); embedding again", self.path, error)
 
     def embeddings(self, files: list[Path], embed: Embed, batch_size: int) -> tuple[torch.Tensor, int]:
         """(embeddings [len(files), D] in file order, how many files had to be embedded)."""
@@ -46,6 +52,6 @@ class EmbeddingCache:
 
     def save(self, entries: dict[str, torch.Tensor]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.path.with_suffix(".tmp")
+        partial = self.path.with_suffix(f".{os.getpid()}.tmp")
         torch.save(entries, partial)
         os.replace(partial, self.path)

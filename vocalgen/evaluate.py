@@ -23,14 +23,16 @@ log = logging.getLogger(__name__)
 register_resolvers()
 
 
-def evaluation_data_config(trained: dict[str, Any], override: DictConfig | None) -> DictConfig:
-    """The checkpoint's data config, or `override` (another data set) read with the checkpoint's fields."""
+def evaluation_data_config(trained: dict[str, Any], override: DictConfig | None, cache_dir: str | None) -> DictConfig:
+    """The checkpoint's data config, or `override` (another data set) read with the checkpoint's
+    fields and pairing (`unique_references`); the feature cache goes under this checkout's `cache_dir`."""
     data = OmegaConf.create(trained["data"])
-    if override is None:
-        return data
-    merged = OmegaConf.merge(override, {"fields": data.fields})
-    OmegaConf.resolve(merged)
-    return merged
+    if override is not None:
+        data = OmegaConf.merge(override, {"fields": data.fields, "unique_references": data.unique_references})
+        OmegaConf.resolve(data)
+    if cache_dir is not None and data.get("cache_dir") is not None:
+        data.cache_dir = str(Path(cache_dir) / "features")
+    return data
 
 
 def batch_to(batch: dict[str, Any], device: str) -> dict[str, Any]:
@@ -74,14 +76,14 @@ def log_evaluation(metrics: dict[str, float], config: dict[str, Any], checkpoint
 
 def evaluate(checkpoint: str, mlflow_dir: str | Path, data: DictConfig | None = None, split: str = "test",
              which: str = "best", batch_size: int | None = None, device: str = "cpu",
-             log_to_mlflow: bool = True) -> dict[str, float]:
+             log_to_mlflow: bool = True, cache_dir: str | Path | None = None) -> dict[str, float]:
     """The checkpoint's metrics on `split` of its own data (or of `data`); logged to MLflow."""
     path = resolve_checkpoint(checkpoint, mlflow_dir, which)
     module, config = load_module(path)
     if not module.metrics:
         raise CheckpointError(f"checkpoint {path} (experiment '{config.get('experiment_name')}') defines no "
                               "evaluation metrics (its config has an empty `metrics`).")
-    data_cfg = evaluation_data_config(config, data)
+    data_cfg = evaluation_data_config(config, data, str(cache_dir) if cache_dir is not None else None)
     if batch_size is not None:
         data_cfg.batch_size = batch_size
     datamodule = instantiate(data_cfg)
@@ -98,7 +100,7 @@ def evaluate(checkpoint: str, mlflow_dir: str | Path, data: DictConfig | None = 
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="evaluate")
 def main(cfg: DictConfig) -> None:
     metrics = evaluate(cfg.checkpoint, cfg.paths.mlflow_dir, cfg.get("data"), cfg.split, cfg.which,
-                       cfg.batch_size, cfg.device, cfg.log_to_mlflow)
+                       cfg.batch_size, cfg.device, cfg.log_to_mlflow, cfg.paths.cache_dir)
     width = max(len(name) for name in metrics)
     for name, value in metrics.items():
         print(f"{name:<{width}}  {value:.4f}")

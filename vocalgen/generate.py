@@ -12,6 +12,7 @@ from tqdm import tqdm
 from vocalgen.checkpoints import load_module, resolve_checkpoint
 from vocalgen.config import CONFIG_DIR, register_resolvers
 from vocalgen.data.audio_io import audio_files, write_audio
+from vocalgen.errors import CheckpointError
 
 log = logging.getLogger(__name__)
 register_resolvers()
@@ -20,7 +21,11 @@ register_resolvers()
 def generate(checkpoint: str, inputs: list[Path], output_dir: str | Path, mlflow_dir: str | Path,
              which: str = "last", batch_size: int = 8, device: str = "cpu", **sampling) -> list[Path]:
     """Write `<output_dir>/<input stem>.wav` for each input through the checkpoint's chain."""
-    module, config = load_module(resolve_checkpoint(checkpoint, mlflow_dir, which))
+    path = resolve_checkpoint(checkpoint, mlflow_dir, which)
+    module, config = load_module(path)
+    if not module.generator.sample_rate:
+        raise CheckpointError(f"checkpoint {path} (experiment '{config.get('experiment_name')}') produces embeddings, "
+                              "not audio: use vocalgen.retrieve or vocalgen.evaluate with it.")
     module.to(device)
     field = module.encoder.field
     reader = instantiate(OmegaConf.create(config["data"]["fields"][field]))

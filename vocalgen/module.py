@@ -1,5 +1,6 @@
 """VocalGenModule: the one LightningModule that trains every encoder → adapter → generator chain."""
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -131,8 +132,10 @@ class VocalGenModule(L.LightningModule):
         optimizer = self.optimizer_factory(build_param_groups(self, self.rules))
         if self.scheduler_factory is None:
             return optimizer
-        total_steps = int(self.trainer.estimated_stepping_batches)
-        steps_per_epoch = max(total_steps // max(self.trainer.max_epochs or 1, 1), 1)
+        total_steps = int(self.trainer.estimated_stepping_batches)  # also sets num_training_batches
+        batches = self.trainer.num_training_batches
+        steps_per_epoch = (math.ceil(batches / self.trainer.accumulate_grad_batches) if math.isfinite(batches)
+                           else total_steps)
         scheduler = self.scheduler_factory(optimizer, total_steps=total_steps, steps_per_epoch=steps_per_epoch)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 

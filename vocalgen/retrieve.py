@@ -23,7 +23,8 @@ def field_reader(config: dict, field: str, checkpoint: Path) -> FieldReader:
     """The reader of data field `field` as the checkpoint was trained with."""
     fields = config["data"]["fields"]
     if field not in fields:
-        raise CheckpointError(f"checkpoint {checkpoint}: its data config has no field '{field}' to read audio with.")
+        raise CheckpointError(f"checkpoint {checkpoint}: its tower reads '{field}', not audio (a text-key model such "
+                              "as CLAP?); vocalgen.retrieve ranks audio files by audio-to-audio towers (QVIM).")
     return instantiate(OmegaConf.create(fields[field]))
 
 

@@ -21,7 +21,8 @@ from vocalgen.errors import CheckpointError
 STAGE_KINDS = {
     "qvim": ({"generator._target_": "vocalgen.generators.retrieval_head.RetrievalHead",
               "generator.tower._target_": "vocalgen.encoders.spectrogram.SpectrogramEncoder"}, "+experiment=qvim"),
-    "clap": ({"encoder._target_": "vocalgen.encoders.clap.encoders.ClapAudioEncoder"}, "+experiment=clap"),
+    "clap": ({"encoder._target_": "vocalgen.encoders.clap.encoders.ClapAudioEncoder",
+              "generator.tower._target_": "vocalgen.encoders.clap.encoders.ClapTextEncoder"}, "+experiment=clap"),
 }
 
 

@@ -22,6 +22,9 @@ class AlignmentMLP(Adapter):
 
     def forward(self, condition: Tensor) -> Outputs:
         tokens = condition if condition.dim() == 3 else condition.unsqueeze(1)
+        if tokens.shape[-1] != self.net[0].in_features:
+            raise ValueError(f"adapter.in_dim={self.net[0].in_features} but the encoder gives {tokens.shape[-1]}-d "
+                             "embeddings; set adapter.in_dim to the QVIM tower's output size.")
         adapted = F.normalize(self.net(tokens), dim=-1)
         outputs = {"condition": adapted[:, 0]}
         if adapted.shape[1] > 1:

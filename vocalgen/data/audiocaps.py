@@ -20,15 +20,17 @@ def index_audiocaps(root: str | Path) -> list[ImitationPair]:
     if not csv_path.is_file():
         raise ConfigError(f"{csv_path} not found; point data.root at a folder holding '{CSV_NAME}' "
                           "(columns file, caption) and audio/.")
-    with csv_path.open(newline="", encoding="utf-8-sig") as handle:
-        rows = list(csv.DictReader(handle))
-    if rows and not {"file", "caption"} <= set(rows[0]):
-        raise ConfigError(f"{csv_path}: needs the columns 'file' and 'caption', found {sorted(rows[0])}.")
     pairs = []
-    for number, row in enumerate(rows, start=2):
-        clip = existing(root / "audio" / row["file"], csv_path, number)
-        pairs.append(ImitationPair(imitation=clip, reference=clip, sound=row["file"], label=row["file"],
-                                   caption=row["caption"].strip(), extra=row))
+    with csv_path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        if not {"file", "caption"} <= set(reader.fieldnames or []):
+            raise ConfigError(f"{csv_path}: needs the columns 'file' and 'caption', found {reader.fieldnames}.")
+        for row in reader:
+            if not row.get("file") or row.get("caption") is None:
+                raise ConfigError(f"{csv_path} line {reader.line_num}: a row needs both a file and a caption.")
+            clip = existing(root / "audio" / row["file"], csv_path, reader.line_num)
+            pairs.append(ImitationPair(imitation=clip, reference=clip, sound=row["file"], label=row["file"],
+                                       caption=row["caption"].strip(), extra=row))
     if not pairs:
         raise ConfigError(f"{csv_path} lists no clips.")
     return pairs

@@ -64,6 +64,9 @@ class ImitationDataModule(L.LightningDataModule):
         if layout not in LAYOUTS:
             raise ConfigError(f"data.layout={layout!r}: choose one of {sorted(LAYOUTS)}.")
         self.layout = layout
+        if unique_references and split == "interpolation":
+            raise ConfigError("data.unique_references=true with data.split=interpolation would put copies of training "
+                              "sounds in val/test; use data.split=extrapolation (or all, for evaluation).")
         self.unique_references = unique_references
         self.datasets: dict[str, ImitationPairDataset] = {}
 
