@@ -12,22 +12,25 @@ from torch import nn
 
 Batch = dict[str, Any]
 Outputs = dict[str, torch.Tensor]
+# What an encoder hands on: one embedding [B, D] or tokens [B, N, D], or named conditions for
+# generators with several (e.g. {"beat_phase": [B, T], "clap": [B, 512]}).
+Condition = torch.Tensor | dict[str, torch.Tensor]
 
 
 class Encoder(nn.Module, ABC):
-    """batch → condition: an embedding [B, out_dim] (or tokens [B, N, out_dim])."""
+    """batch → condition: an embedding [B, out_dim] (or tokens [B, N, out_dim], or named conditions)."""
 
     out_dim: int
 
     @abstractmethod
-    def forward(self, batch: Batch) -> torch.Tensor: ...
+    def forward(self, batch: Batch) -> Condition: ...
 
 
 class Adapter(nn.Module, ABC):
     """condition → {"condition": condition in the generator's space, **auxiliary terms for the loss}."""
 
     @abstractmethod
-    def forward(self, condition: torch.Tensor) -> Outputs: ...
+    def forward(self, condition: Condition) -> dict[str, Any]: ...
 
 
 class Generator(nn.Module, ABC):
@@ -36,12 +39,12 @@ class Generator(nn.Module, ABC):
     sample_rate: int
 
     @abstractmethod
-    def training_forward(self, batch: Batch, condition: torch.Tensor) -> Outputs:
+    def training_forward(self, batch: Batch, condition: Condition) -> Outputs:
         """Predictions and targets for the loss, e.g. {"prediction": [B, 1, N], "target": [B, 1, N]}."""
 
     @abstractmethod
-    def generate(self, condition: torch.Tensor, **sampling: Any) -> torch.Tensor:
-        """condition [B, D] → output, e.g. audio [B, 1, N] at `sample_rate`."""
+    def generate(self, condition: Condition, **sampling: Any) -> torch.Tensor:
+        """condition [B, D] (or named conditions) → output, e.g. audio [B, 1, N] at `sample_rate`."""
 
 
 class Loss(nn.Module, ABC):
@@ -49,3 +52,32 @@ class Loss(nn.Module, ABC):
 
     @abstractmethod
     def forward(self, outputs: Outputs, step: int) -> Outputs: ...
+
+
+class Pretransform(nn.Module, ABC):
+    """A frozen autoencoder whose latents a generator works in (mel VAE + vocoder, EnCodec).
+
+    `fingerprint` identifies the weights (a latent cache built by other weights is refused).
+    """
+
+    sample_rate: int        # of the audio it encodes and decodes
+    latent_channels: int
+
+    @abstractmethod
+    def encode(self, audio: torch.Tensor) -> torch.Tensor:
+        """audio [B, 1, N] at `sample_rate` → latents [B, C, …] (e.g. [B, 8, T/4, 16] or [B, 128, T])."""
+
+    @abstractmethod
+    def decode(self, latents: torch.Tensor) -> torch.Tensor:
+        """latents [B, C, …] → audio [B, 1, N] at `sample_rate`."""
+
+    @property
+    @abstractmethod
+    def fingerprint(self) -> str: ...
+
+
+class Discriminator(nn.Module, ABC):
+    """audio [B, 1, N] → (logits of each sub-discriminator, feature maps of each sub-discriminator)."""
+
+    @abstractmethod
+    def forward(self, audio: torch.Tensor) -> tuple[list[torch.Tensor], list[list[torch.Tensor]]]: ...
