@@ -8,7 +8,7 @@ from torch.utils.data import Dataset
 from tqdm import tqdm
 
 from vocalgen.data.feature_cache import TensorCache
-from vocalgen.data.fields import FieldReader
+from vocalgen.data.fields import Field
 from vocalgen.data.vimsketch import ImitationPair
 from vocalgen.errors import BadAudioFile
 
@@ -20,12 +20,13 @@ class ImitationPairDataset(Dataset):
     plus "caption" (str), "bpm" (float), "index" (int), "reference_id" (int: the reference among
     this dataset's distinct references) and "label" (int: the class among its distinct classes)."""
 
-    def __init__(self, pairs: list[ImitationPair], fields: dict[str, FieldReader],
+    def __init__(self, pairs: list[ImitationPair], fields: dict[str, Field],
                  cache_dir: str | Path | None = None) -> None:
         self.pairs = pairs
         self.fields = fields
         self.caches = (
-            {name: TensorCache(Path(cache_dir) / name, reader.fingerprint) for name, reader in fields.items()}
+            {name: TensorCache(Path(cache_dir) / name, reader.fingerprint) for name, reader in fields.items()
+             if not getattr(reader, "reads_pair", False)}  # pair readers are cheap: never cached
             if cache_dir is not None
             else {}
         )
@@ -46,16 +47,21 @@ class ImitationPairDataset(Dataset):
 
     def read_field(self, name: str, pair: ImitationPair) -> torch.Tensor:
         reader = self.fields[name]
+        if getattr(reader, "reads_pair", False):
+            return reader.from_pair(pair)
         path = getattr(pair, reader.source)
         cache = self.caches.get(name)
         return cache.get(path, reader) if cache is not None else reader(path)
 
+    def metadata(self, index: int) -> dict:
+        """The item's non-audio part: caption, bpm, index, reference_id, label."""
+        pair = self.pairs[index]
+        return dict(caption=pair.caption, bpm=torch.tensor(pair.bpm), index=index,
+                    reference_id=self.reference_ids[pair.reference], label=self.label_ids[pair.label])
+
     def __getitem__(self, index: int) -> dict:
         pair = self.pairs[index]
-        item = {name: self.read_field(name, pair) for name in self.fields}
-        item.update(caption=pair.caption, bpm=torch.tensor(pair.bpm), index=index,
-                    reference_id=self.reference_ids[pair.reference], label=self.label_ids[pair.label])
-        return item
+        return {**{name: self.read_field(name, pair) for name in self.fields}, **self.metadata(index)}
 
     def drop_bad_files(self, on_bad_file: str, description: str) -> None:
         """Read every field once (filling the cache); on a bad file raise or warn and drop the pair."""

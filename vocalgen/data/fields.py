@@ -1,4 +1,4 @@
-"""Field readers: how one audio file becomes one named tensor of a batch."""
+"""Field readers: how one audio file (or one pair's metadata) becomes one named tensor of a batch."""
 
 from pathlib import Path
 from typing import Literal, Protocol
@@ -6,7 +6,10 @@ from typing import Literal, Protocol
 import torch
 
 from vocalgen.data.audio_io import fit_length, read_audio
+from vocalgen.data.beats import beat_phase, parse_beat_times
 from vocalgen.data.features import LogMelFrontEnd
+from vocalgen.data.vimsketch import ImitationPair
+from vocalgen.errors import BadAudioFile
 
 Source = Literal["imitation", "reference"]
 
@@ -18,6 +21,18 @@ class FieldReader(Protocol):
     fingerprint: str
 
     def __call__(self, path: Path) -> torch.Tensor: ...
+
+
+class PairFieldReader(Protocol):
+    """Reads a whole pair (its metadata) into a tensor; marked by `reads_pair = True`, never disk-cached."""
+
+    reads_pair: Literal[True]
+    fingerprint: str
+
+    def from_pair(self, pair: ImitationPair) -> torch.Tensor: ...
+
+
+Field = FieldReader | PairFieldReader
 
 
 class WaveformField:
@@ -46,3 +61,22 @@ class LogMelField:
         audio = fit_length(read_audio(path, self.frontend.sample_rate), self.samples)
         with torch.no_grad():
             return self.frontend(audio).unsqueeze(0)
+
+
+class BeatPhaseField:
+    """Pair → beat-phase sawtooth [frames] at `frame_rate` (e.g. EnCodec's 75 Hz) from
+    `pair.extra["beat_times"]` (space-separated seconds from the start of the file)."""
+
+    reads_pair = True
+
+    def __init__(self, frame_rate: float, frames: int) -> None:
+        self.frame_rate = frame_rate
+        self.frames = frames
+        self.fingerprint = f"beat_phase|{frame_rate}|{frames}"
+
+    def from_pair(self, pair: ImitationPair) -> torch.Tensor:
+        try:
+            return beat_phase(parse_beat_times(pair.extra.get("beat_times", "")), self.frames, self.frame_rate)
+        except ValueError as error:
+            raise BadAudioFile(f"{pair.reference}: its beat times make no beat phase ({error}). Give the loop two or "
+                               "more increasing beat_times in its CSV row, or remove it.") from error

@@ -1,22 +1,18 @@
 """Write the synthetic dataset to disk in the VimSketch layout (once, atomically, deterministically)."""
 
 import csv
-import json
-import os
-import shutil
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import soundfile as sf
 from tqdm import tqdm
 
 from .captions import caption_for
 from .imitations import imitate
 from .sounds import CLASSES, Sound, synthesize
+from .store import ensure_built, write_wav
 
 DATASET_DIR = "Vim_Sketch_Dataset"
-MARKER = ".complete.json"
 METADATA_COLUMNS = ("reference", "class", "caption", "bpm", "beat_times")
 
 
@@ -49,9 +45,7 @@ def ensure_synthetic_dataset(
     target = Path(root) / DATASET_DIR
     if not target.exists():
         _validate(params)
-        _build(target, params)
-    _check_existing(target, params)
-    return target
+    return ensure_built(target, params, lambda folder: _write_dataset(folder, params))
 
 
 def _validate(params: dict[str, Any]) -> None:
@@ -67,35 +61,8 @@ def _validate(params: dict[str, Any]) -> None:
             raise ValueError(f"{key} must be a positive multiple of 100 Hz, got {params[key]}")
 
 
-def _check_existing(target: Path, params: dict[str, Any]) -> None:
-    """Raise ValueError unless `target` is a complete dataset built with `params`."""
-    marker = target / MARKER
-    stored = json.loads(marker.read_text(encoding="utf-8")) if marker.is_file() else None
-    if stored != params:
-        found = f"was built with {stored}" if stored else f"has no {MARKER} (incomplete or not synthetic)"
-        raise ValueError(
-            f"{target} {found}, but {params} was requested; delete that folder or choose another root."
-        )
-
-
-def _build(target: Path, params: dict[str, Any]) -> None:
-    """Write the dataset into a temporary sibling of `target` and rename it into place."""
-    partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
-    try:
-        _write_dataset(partial, params)
-        try:
-            os.replace(partial, target)
-        except OSError:
-            if not (target / MARKER).is_file():  # not a concurrent build finishing first
-                raise
-    finally:
-        shutil.rmtree(partial, ignore_errors=True)
-
-
 def _write_dataset(folder: Path, params: dict[str, Any]) -> None:
-    """Synthesise every sound and its imitations into `folder`, then the lists, metadata and marker."""
+    """Synthesise every sound and its imitations into `folder`, then the lists and metadata."""
     (folder / "references").mkdir()
     (folder / "vocal_imitations").mkdir()
     classes = list(CLASSES)[: params["n_classes"]]
@@ -105,20 +72,19 @@ def _write_dataset(folder: Path, params: dict[str, Any]) -> None:
         sound = _synthesize_sound(classes[index // per_class], index, params)
         stem = f"{index:03d}{sound.class_name}_{index % per_class + 1:02d}.wav"
         references.append(f"{index:03d}_{stem}")
-        _write_wav(folder / "references" / references[-1], sound.audio, sound.sample_rate)
+        write_wav(folder / "references" / references[-1], sound.audio, sound.sample_rate)
         rows.append(_metadata_row(references[-1], sound))
         for j in range(per_sound):
             imitations.append(f"{index * per_sound + j:05d}_{stem}")
             rng = np.random.default_rng([params["seed"], index, j])
             audio = imitate(sound, rng, params["imitation_sample_rate"])
-            _write_wav(folder / "vocal_imitations" / imitations[-1], audio, params["imitation_sample_rate"])
+            write_wav(folder / "vocal_imitations" / imitations[-1], audio, params["imitation_sample_rate"])
     _write_lines(folder / "reference_file_names.csv", references)
     _write_lines(folder / "vocal_imitation_file_names.csv", imitations)
     with (folder / "metadata.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=METADATA_COLUMNS)
         writer.writeheader()
         writer.writerows(rows)
-    (folder / MARKER).write_text(json.dumps(params, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def _synthesize_sound(class_name: str, index: int, params: dict[str, Any]) -> Sound:
@@ -137,12 +103,6 @@ def _metadata_row(reference: str, sound: Sound) -> dict[str, str]:
         "bpm": "" if sound.bpm is None else f"{sound.bpm:.1f}",
         "beat_times": " ".join(f"{t:.3f}" for t in sound.beat_times),
     }
-
-
-def _write_wav(path: Path, audio: np.ndarray, sample_rate: int) -> None:
-    """Write (n,) float audio in [-1, 1] as mono 16-bit PCM, quantised here so bytes are reproducible."""
-    pcm = np.round(np.clip(audio, -1.0, 1.0) * 32767).astype(np.int16)
-    sf.write(path, pcm, sample_rate, subtype="PCM_16")
 
 
 def _write_lines(path: Path, names: list[str]) -> None:

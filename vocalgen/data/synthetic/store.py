@@ -1,0 +1,60 @@
+"""Writing a generated folder once, atomically, with a `.complete.json` marker of its parameters."""
+
+import json
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+
+MARKER = ".complete.json"
+
+
+def ensure_built(target: Path, params: dict[str, Any], write: Callable[[Path], None]) -> Path:
+    """Return `target`, first generating it with `write(folder)` when it does not exist.
+
+    `write` fills a hidden sibling folder that is renamed into place after the marker (holding
+    `params`) is written, so an interrupted build leaves nothing. An existing folder is reused when
+    its marker holds the same parameters; otherwise a ValueError names it.
+    """
+    if not target.exists():
+        _build(target, params, write)
+    _check_existing(target, params)
+    return target
+
+
+def _check_existing(target: Path, params: dict[str, Any]) -> None:
+    """Raise ValueError unless `target` is a complete folder built with `params`."""
+    marker = target / MARKER
+    stored = json.loads(marker.read_text(encoding="utf-8")) if marker.is_file() else None
+    if stored != params:
+        found = f"was built with {stored}" if stored else f"has no {MARKER} (incomplete or not synthetic)"
+        raise ValueError(
+            f"{target} {found}, but {params} was requested; delete that folder or choose another root."
+        )
+
+
+def _build(target: Path, params: dict[str, Any], write: Callable[[Path], None]) -> None:
+    """Write into a temporary sibling of `target`, add the marker, and rename it into place."""
+    partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    try:
+        write(partial)
+        (partial / MARKER).write_text(json.dumps(params, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        try:
+            os.replace(partial, target)
+        except OSError:
+            if not (target / MARKER).is_file():  # not a concurrent build finishing first
+                raise
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+
+
+def write_wav(path: Path, audio: np.ndarray, sample_rate: int) -> None:
+    """Write (n,) float audio in [-1, 1] as mono 16-bit PCM, quantised here so bytes are reproducible."""
+    pcm = np.round(np.clip(audio, -1.0, 1.0) * 32767).astype(np.int16)
+    sf.write(path, pcm, sample_rate, subtype="PCM_16")
