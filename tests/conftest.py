@@ -14,7 +14,7 @@ from vocalgen.config import CONFIG_DIR, PROJECT_ROOT, register_resolvers
 from vocalgen.data.synthetic import ensure_synthetic_dataset
 
 register_resolvers()
-torch.set_num_threads(2)
+torch.set_num_threads(1)  # tiny models run fastest on one thread, and CI shares its 2 cores
 
 TINY_DATA = {"seed": 0, "n_classes": 16, "sounds_per_class": 1, "imitations_per_sound": 3, "max_seconds": 2.0}
 
@@ -34,6 +34,10 @@ TINY_HTSAT = ["encoder.tower.embed_dim=16", "encoder.tower.depths=[1,1,1,1]", "e
               "encoder.tower.num_classes=8", "encoder.tower.joint_dim=32"]
 TINY_GPT2 = ["generator.tower.tower.n_layer=1", "generator.tower.tower.n_head=2", "generator.tower.tower.n_embd=32",
              "generator.tower.tower.vocab_size=300", "generator.tower.tower.joint_dim=32"]
+TINY_UNET = ["data.fields.audio_16k.samples=10240", "generator.unet.block_out_channels=[8,16]",
+             "generator.unet.layers_per_block=1", "generator.unet.down_block_types=[DownBlock2D,AttnDownBlock2D]",
+             "generator.unet.up_block_types=[AttnUpBlock2D,UpBlock2D]", "generator.unet.attention_head_dim=8",
+             "generator.unet.norm_num_groups=4", "sampling.steps=3"]
 EXPERIMENT_TINY = {
     "qvae_cpu": [
         *TINY_MOBILENET,
@@ -51,6 +55,18 @@ EXPERIMENT_TINY = {
     "qvim_cpu": [*TINY_MOBILENET, "encoder.augment.time_mask=20", "encoder.augment.max_shift=10"],
     "clap_cpu": ["data.fields.audio_48k.samples=48000", *TINY_HTSAT, *TINY_GPT2],
     "qvim_clap_align": ["adapter.in_dim=96", "adapter.hidden_dim=32"],
+    "mel_vae": ["data.fields.audio_16k.samples=10240", "generator.vae.base_channels=8", "generator.vae.norm_groups=4",
+                "generator.vae.layers_per_block=1"],
+    "vocoder": ["data.fields.audio_16k.samples=10240", "generator.upsample_initial_channel=32",
+                "generator.resblock_kernel_sizes=[3]", "generator.resblock_dilation_sizes=[[1]]",
+                "generator.segment=4000",
+                "adversarial.start_step=1", "adversarial.discriminator.discriminators.periods.periods=[2,3]",
+                "adversarial.discriminator.discriminators.periods.channels=[4,8,8]",
+                "adversarial.discriminator.discriminators.scales.channels=[4,4,8,8,8,8,8]",
+                "adversarial.discriminator.discriminators.scales.groups=[1,2,4,4,4,4,1]"],
+    "audioldm_refined": TINY_UNET,
+    "audioldm": TINY_UNET,
+    "qvim_ldm": [],
 }
 
 
@@ -86,6 +102,13 @@ def tiny_cfg(tmp_path: Path, data_root: Path):
             return compose("train", [f"+experiment={experiment}", *overrides, *extra])
 
     return make
+
+
+def compose_tiny(experiment: str, output_dir: Path, data_root: Path, run: str, *extra: str) -> DictConfig:
+    """The tiny config of `experiment` writing under `output_dir`, its run dir `output_dir/run`."""
+    overrides = tiny_overrides(output_dir, data_root, experiment=experiment)
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        return compose("train", [f"+experiment={experiment}", *overrides, f"paths.run_dir={output_dir}/{run}", *extra])
 
 
 def run_cli(module: str, args: list[str], timeout: int = 300) -> subprocess.CompletedProcess:

@@ -4,22 +4,14 @@ from pathlib import Path
 
 import pytest
 import torch
-from hydra import compose, initialize_config_dir
 from hydra.errors import InstantiationException
 from omegaconf.errors import InterpolationResolutionError
 
-from tests.conftest import all_runs, tiny_overrides
+from tests.conftest import all_runs, compose_tiny
 from vocalgen.checkpoints import load_module
-from vocalgen.config import CONFIG_DIR
 from vocalgen.errors import CheckpointError
 from vocalgen.evaluate import evaluate
 from vocalgen.train import train
-
-
-def compose_tiny(experiment: str, tmp_path: Path, data_root: Path, run: str, *extra: str):
-    overrides = tiny_overrides(tmp_path, data_root, experiment=experiment)
-    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        return compose("train", [f"+experiment={experiment}", *overrides, f"paths.run_dir={tmp_path}/{run}", *extra])
 
 
 def run_id_of(tmp_path: Path, experiment: str) -> str:

@@ -12,7 +12,10 @@ from vocalgen.config import CONFIG_DIR
 from vocalgen.interfaces import Adapter, Encoder, Generator, Loss
 from vocalgen.module import VocalGenModule, build_module
 
-STAGED = {"qvim_clap_align"}  # needs earlier stages' checkpoints: tests/test_clap_align.py builds it
+# these need earlier stages' checkpoints: tests/test_clap_align.py and tests/test_latent_diffusion.py build them
+STAGED = {"qvim_clap_align", "audioldm", "audioldm_refined", "qvim_ldm", "iadb_bpm", "iadb_clap", "iadb_bpm_clap",
+          "iadb_unconditional"}
+STAGED |= {f"{name}_cpu" for name in STAGED}
 EXPERIMENTS = sorted(p.stem for p in (CONFIG_DIR / "experiment").glob("*.yaml") if p.stem not in STAGED)
 
 

@@ -10,7 +10,7 @@ from vocalgen.adapters.vae_head import VAEHead
 from vocalgen.errors import ConfigError
 from vocalgen.generators.sample_cnn_decoder import SampleCNNDecoder
 from vocalgen.losses.kl import GaussianKL
-from vocalgen.losses.reconstruction import WaveformL1
+from vocalgen.losses.reconstruction import L1Distance
 from vocalgen.losses.spectral import MultiResolutionMelLoss, MultiScaleSTFTLoss
 from vocalgen.losses.weighted_sum import LinearRamp, WeightedSum
 from vocalgen.param_groups import ParamGroupRule, build_param_groups
@@ -55,7 +55,7 @@ def test_kl_is_zero_for_the_prior_and_matches_the_closed_form() -> None:
     assert kl({"mu": mu, "logvar": logvar}).item() == pytest.approx(expected, rel=1e-5)
 
 
-@pytest.mark.parametrize("term", [WaveformL1(), MultiScaleSTFTLoss((256, 512)),
+@pytest.mark.parametrize("term", [L1Distance(), MultiScaleSTFTLoss((256, 512)),
                                   MultiResolutionMelLoss(16000, 40, (512,), (128,))])
 def test_reconstruction_terms_are_zero_only_for_identical_audio(term: nn.Module) -> None:
     torch.manual_seed(0)

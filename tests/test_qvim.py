@@ -81,7 +81,7 @@ def test_retrieval_tools_name_wrong_inputs(qvim_run: Path, tiny_cfg, tmp_path: P
     qvae = tmp_path / "qvae" / "checkpoints" / "last.ckpt"
     with pytest.raises(CheckpointError, match=f"{qvae} comes from experiment 'qvae'.*RetrievalHead"):
         retrieve(str(qvae), query, data_root, tmp_path / "mlflow", tmp_path / "cache")
-    with pytest.raises(CheckpointError, match="defines no evaluation metrics"):
+    with pytest.raises(ConfigError, match="needs a CLAP to embed its audio"):  # a generator: generation metrics
         evaluate(str(qvae), tmp_path / "mlflow")
     with pytest.raises(CheckpointError, match="produces embeddings, not audio"):
         generate(str(best), [query], tmp_path / "generated", tmp_path / "mlflow")

@@ -1,19 +1,35 @@
 """Where the Hydra config tree lives, and the resolvers it uses."""
 
+import hashlib
 from pathlib import Path
+from typing import Any
 
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = PACKAGE_DIR.parent
 CONFIG_DIR = PROJECT_ROOT / "conf"
 
 
+def short_hash(*values: Any) -> str:
+    """8 hex digits naming a combination of values (e.g. the stage checkpoints a cache was built from)."""
+    return hashlib.sha1("|".join(map(str, values)).encode()).hexdigest()[:8]
+
+
 def register_resolvers() -> None:
-    """`${project_root:}` → the checkout's absolute path (where conf/ and outputs/ live), and the
-    stage resolvers of vocalgen.stages (`${stage_part:…}`, `${stage_checkpoint:…}`)."""
+    """`${project_root:}` → the checkout's absolute path (where conf/ and outputs/ live),
+    `${short_hash:a,b,…}` → 8 hex digits naming those values, and the stage resolvers of
+    vocalgen.stages (`${stage_part:…}`, `${stage_checkpoint:…}`, `${optional_stage:…}`)."""
     from vocalgen.stages import register_stage_resolvers
 
     if not OmegaConf.has_resolver("project_root"):
         OmegaConf.register_new_resolver("project_root", lambda: str(PROJECT_ROOT))
+        OmegaConf.register_new_resolver("short_hash", short_hash)
     register_stage_resolvers()
+
+
+def sampling_overrides(cfg: DictConfig) -> dict[str, Any]:
+    """A CLI config's `sampling` dict with its shortcuts `steps`, `guidance` and `seed` (when set) on top."""
+    shortcuts = {key: cfg[key] for key in ("steps", "guidance", "seed") if cfg.get(key) is not None}
+    sampling = cfg.get("sampling")
+    return {**(OmegaConf.to_container(sampling) if sampling else {}), **shortcuts}

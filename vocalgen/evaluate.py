@@ -1,5 +1,7 @@
-"""`python -m vocalgen.evaluate checkpoint=… [data=qvim_dev data.root=… data.split=all]`:
-a checkpoint's epoch-level metrics (MRR, NDCG, top-k, recall@k) on a split, printed and logged to MLflow."""
+"""`python -m vocalgen.evaluate checkpoint=… [data=qvim_dev data.root=… data.split=all]`: a checkpoint's
+metrics on a split, printed and logged to MLflow: retrieval models their epoch-level metrics (MRR,
+NDCG, top-k, recall@k), generators the generation metrics (Fréchet distance, condition adherence,
+CLAP score, with unconditional and shuffled-condition baselines)."""
 
 import logging
 from pathlib import Path
@@ -13,10 +15,15 @@ from tqdm import tqdm
 
 from vocalgen.callbacks.config_in_checkpoint import CHECKPOINT_KEY
 from vocalgen.checkpoints import load_module, read_checkpoint, resolve_checkpoint
-from vocalgen.config import CONFIG_DIR, register_resolvers
-from vocalgen.errors import CheckpointError
+from vocalgen.config import CONFIG_DIR, register_resolvers, sampling_overrides
+from vocalgen.data.beats import validate_bpm
+from vocalgen.errors import CheckpointError, ConfigError
+from vocalgen.metrics.clap_embedder import ClapEmbedder
+from vocalgen.metrics.generation_evaluator import evaluate_generation
 from vocalgen.metrics.retrieval_evaluator import RetrievalEvaluator
+from vocalgen.metrics.tempo_evaluator import evaluate_tempo
 from vocalgen.module import VocalGenModule
+from vocalgen.stages import stage_checkpoint
 from vocalgen.tracking import ensure_experiment, store_uri
 
 log = logging.getLogger(__name__)
@@ -54,8 +61,9 @@ def run_metrics(module: VocalGenModule, evaluators: list[RetrievalEvaluator], lo
 
 
 def log_evaluation(metrics: dict[str, float], config: dict[str, Any], checkpoint: Path, trained_run: str | None,
-                   data: DictConfig, split: str, mlflow_dir: str | Path) -> str:
-    """One MLflow run "evaluate <run name>" under the training run (if known); returns its id."""
+                   params: dict[str, Any], split: str, mlflow_dir: str | Path) -> str:
+    """One MLflow run "evaluate <run name>" under the training run (if known) with `params` and the
+    metrics as "eval/<name>"; returns its id."""
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient(store_uri(mlflow_dir))
@@ -65,34 +73,77 @@ def log_evaluation(metrics: dict[str, float], config: dict[str, Any], checkpoint
         tags["mlflow.parentRunId"] = trained_run
     run = client.create_run(experiment_id, run_name=f"evaluate {config.get('run_name', '')}".strip(), tags=tags)
     run_id = run.info.run_id
-    client.log_param(run_id, "data.root", str(data.root))
-    client.log_param(run_id, "data.layout", str(data.get("layout", "vimsketch")))
-    client.log_param(run_id, "split", split)
+    for name, value in {**params, "split": split}.items():
+        client.log_param(run_id, name, str(value))
     for name, value in metrics.items():
         client.log_metric(run_id, f"eval/{name}", value)
     client.set_terminated(run_id, "FINISHED")
     return run_id
 
 
+def generation_metrics(module: VocalGenModule, config: dict[str, Any], datamodule: Any, split: str,
+                       mlflow_dir: str | Path, embedder: str | None, conditions: list[str] | None,
+                       sampling: dict[str, Any], baselines: bool, device: str) -> dict[str, float]:
+    """Fréchet distance, condition adherence and CLAP score of clips generated for the conditions of
+    `split` (read from `conditions`, default the checkpoint's `evaluate_conditions`), in the CLAP
+    space of `embedder` (default the checkpoint's `clap_checkpoint`)."""
+    embedder = embedder or config.get("clap_checkpoint")
+    if not embedder:
+        raise ConfigError("evaluating a generator needs a CLAP to embed its audio: give embedder=<clap checkpoint "
+                          "path or MLflow run id>.")
+    conditions = list(conditions or config.get("evaluate_conditions") or [])
+    if not conditions:
+        raise ConfigError("give conditions=[field, …]: the batch fields the generator is conditioned on here "
+                          "(e.g. [caption] for text, [imitation] for QVIM-LDM).")
+    loader = datamodule.loader(split, shuffle=False)
+    clap = ClapEmbedder(stage_checkpoint(embedder, mlflow_dir), seconds=1.0, device=device)
+    references = [pair.reference for pair in loader.dataset.pairs]
+    return evaluate_generation(module, loader, references, clap, conditions, {**(config.get("sampling") or {}),
+                               **sampling}, loader.batch_size, device, baselines)
+
+
 def evaluate(checkpoint: str, mlflow_dir: str | Path, data: DictConfig | None = None, split: str = "test",
              which: str = "best", batch_size: int | None = None, device: str = "cpu",
-             log_to_mlflow: bool = True, cache_dir: str | Path | None = None) -> dict[str, float]:
-    """The checkpoint's metrics on `split` of its own data (or of `data`); logged to MLflow."""
+             log_to_mlflow: bool = True, cache_dir: str | Path | None = None, embedder: str | None = None,
+             conditions: list[str] | None = None, sampling: dict[str, Any] | None = None,
+             baselines: bool = True, bpms: list[float] | None = None, guidances: list[float] | None = None,
+             per_bpm: int = 4) -> dict[str, float]:
+    """The checkpoint's metrics on `split` of its own data (or of `data`); logged to MLflow.
+    Retrieval checkpoints (QVIM, CLAP, alignment) give their epoch-level metrics; generators give
+    the generation metrics (see `generation_metrics`), or with `bpms` the tempo accuracy of loops
+    generated for those tempi at each of `guidances` (see vocalgen.metrics.tempo_evaluator)."""
     path = resolve_checkpoint(checkpoint, mlflow_dir, which)
     module, config = load_module(path)
-    if not module.metrics:
+    if not module.metrics and not module.generator.sample_rate:
         raise CheckpointError(f"checkpoint {path} (experiment '{config.get('experiment_name')}') defines no "
-                              "evaluation metrics (its config has an empty `metrics`).")
+                              "evaluation metrics (its config has an empty `metrics`) and generates no audio.")
+    sampling = {**(config.get("sampling") or {}), **(sampling or {})}
+    if bpms:
+        for bpm in bpms:
+            validate_bpm(bpm, "bpms=")
+        metrics = evaluate_tempo(module.to(device), bpms, guidances or [sampling.get("guidance", 1.0)], per_bpm,
+                                 sampling, device)
+        if log_to_mlflow:
+            log_evaluation(metrics, config, path, read_checkpoint(path)[CHECKPOINT_KEY].get("mlflow_run_id"),
+                           {"bpms": list(bpms), "per_bpm": per_bpm}, "tempo", mlflow_dir)
+        return metrics
     data_cfg = evaluation_data_config(config, data, str(cache_dir) if cache_dir is not None else None)
     if batch_size is not None:
         data_cfg.batch_size = batch_size
     datamodule = instantiate(data_cfg)
     datamodule.prepare_data()
     datamodule.setup("test")
-    metrics = run_metrics(module.to(device), module.metrics, datamodule.loader(split, shuffle=False), device)
+    module.to(device)
+    if module.metrics:
+        metrics = run_metrics(module, module.metrics, datamodule.loader(split, shuffle=False), device)
+    else:
+        metrics = generation_metrics(module, config, datamodule, split, mlflow_dir, embedder, conditions,
+                                     sampling, baselines, device)
     if log_to_mlflow:
         trained_run = read_checkpoint(path)[CHECKPOINT_KEY].get("mlflow_run_id")
-        run_id = log_evaluation(metrics, config, path, trained_run, data_cfg, split, mlflow_dir)
+        run_id = log_evaluation(metrics, config, path, trained_run,
+                                {"data.root": str(data_cfg.root), "data.layout": str(data_cfg.get("layout"))},
+                                split, mlflow_dir)
         log.info("logged to MLflow run %s", run_id)
     return metrics
 
@@ -100,7 +151,8 @@ def evaluate(checkpoint: str, mlflow_dir: str | Path, data: DictConfig | None = 
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="evaluate")
 def main(cfg: DictConfig) -> None:
     metrics = evaluate(cfg.checkpoint, cfg.paths.mlflow_dir, cfg.get("data"), cfg.split, cfg.which,
-                       cfg.batch_size, cfg.device, cfg.log_to_mlflow, cfg.paths.cache_dir)
+                       cfg.batch_size, cfg.device, cfg.log_to_mlflow, cfg.paths.cache_dir, cfg.embedder,
+                       cfg.conditions, sampling_overrides(cfg), cfg.baselines, cfg.bpms, cfg.guidances, cfg.per_bpm)
     width = max(len(name) for name in metrics)
     for name, value in metrics.items():
         print(f"{name:<{width}}  {value:.4f}")

@@ -31,8 +31,9 @@ def _matches(name: str, prefix: str) -> bool:
     return name == prefix or name.startswith(prefix + ".")
 
 
-def build_param_groups(model: nn.Module, rules: Sequence[ParamGroupRule]) -> list[dict]:
-    """Optimizer groups: one per rule with an lr, and a default group for the rest.
+def build_param_groups(model: nn.Module, rules: Sequence[ParamGroupRule], exclude: Sequence[str] = ()) -> list[dict]:
+    """Optimizer groups: one per rule with an lr, and a default group for the rest; parameters
+    under an `exclude` prefix (a part with its own optimizer, e.g. a discriminator) are left out.
 
     Each parameter follows the first rule that names it; a frozen rule sets requires_grad=False
     and keeps the parameter out of every group. A rule that matches nothing is a ConfigError.
@@ -41,6 +42,8 @@ def build_param_groups(model: nn.Module, rules: Sequence[ParamGroupRule]) -> lis
     rule_groups = {}
     used = set()
     for name, parameter in model.named_parameters():
+        if any(_matches(name, prefix) for prefix in exclude):
+            continue
         index, rule = next(
             ((i, r) for i, r in enumerate(rules) if any(_matches(name, m) for m in r.modules)), (None, None)
         )

@@ -29,6 +29,21 @@ def warmup_cosine(optimizer: Optimizer, total_steps: int, steps_per_epoch: int, 
     return LambdaLR(optimizer, factor)
 
 
+class WarmupConstantFactor:
+    """step → lr factor: linear warm-up to 1 over `warmup_steps`, then 1."""
+
+    def __init__(self, warmup_steps: int) -> None:
+        self.warmup_steps = max(warmup_steps, 1)
+
+    def __call__(self, step: int) -> float:
+        return min((step + 1) / self.warmup_steps, 1.0)
+
+
+def warmup_constant(optimizer: Optimizer, total_steps: int, steps_per_epoch: int, warmup_steps: int = 2000) -> LambdaLR:
+    """AudioLDM's schedule: linear warm-up over `warmup_steps` optimizer steps, then constant."""
+    return LambdaLR(optimizer, WarmupConstantFactor(warmup_steps))
+
+
 class EpochWarmupCosineHoldFactor:
     """step → lr factor by (fractional) epoch: linear from `start_factor` to 1 over `warmup_epochs`,
     cosine down to `end_factor` over the next `decay_epochs`, then constant."""

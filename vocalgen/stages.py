@@ -2,7 +2,8 @@
 
 `${stage_part:REF,KEY,KIND}` resolves to the config of part KEY (e.g. "encoder",
 "generator.tower") of checkpoint REF, after checking that REF was trained by a KIND experiment;
-`${stage_checkpoint:REF}` resolves to the checkpoint's path. The resolved config of the later
+`${stage_checkpoint:REF}` resolves to the checkpoint's path; `${optional_stage:REF,KEY,KIND,PREFIX}` to a
+whole `load_part` config of that part (weights under PREFIX), or null when REF is null. The resolved config of the later
 stage then holds the earlier parts' architecture, so its own checkpoints load without REF.
 """
 
@@ -23,6 +24,21 @@ STAGE_KINDS = {
               "generator.tower._target_": "vocalgen.encoders.spectrogram.SpectrogramEncoder"}, "+experiment=qvim"),
     "clap": ({"encoder._target_": "vocalgen.encoders.clap.encoders.ClapAudioEncoder",
               "generator.tower._target_": "vocalgen.encoders.clap.encoders.ClapTextEncoder"}, "+experiment=clap"),
+    "clap_gpt2": ({"encoder._target_": "vocalgen.encoders.clap.encoders.ClapAudioEncoder",
+                   "generator.tower.tower.backbone": "gpt2"}, "+experiment=clap"),
+    "clap_transformer": ({"encoder._target_": "vocalgen.encoders.clap.encoders.ClapAudioEncoder",
+                          "generator.tower.tower.backbone": "transformer"},
+                         "+experiment=clap generator.tower.tower.backbone=transformer"),
+    "qvim_clap_align": ({"adapter._target_": "vocalgen.adapters.alignment_mlp.AlignmentMLP",
+                         "generator.tower.part._target_": "vocalgen.encoders.clap.encoders.ClapAudioEncoder"},
+                        "+experiment=qvim_clap_align"),
+    "mel_vae": ({"generator._target_": "vocalgen.generators.mel_autoencoder.MelVAEAutoencoder"},
+                "+experiment=mel_vae"),
+    "vocoder": ({"generator._target_": "vocalgen.generators.hifigan_vocoder.HifiGanVocoder"}, "+experiment=vocoder"),
+    "encodec": ({"generator._target_": "vocalgen.generators.encodec_autoencoder.EncodecAutoencoder"},
+                "+experiment=encodec"),
+    "latent_diffusion": ({"generator._target_": "vocalgen.generators.latent_diffusion.LatentDiffusion"},
+                         "+experiment=audioldm_refined"),
 }
 
 
@@ -39,8 +55,8 @@ def stage_checkpoint(reference: str, mlflow_dir: str | Path) -> Path:
     return path.resolve()
 
 
-def stage_part_config(reference: str, key: str, kind: str, mlflow_dir: str | Path) -> dict[str, Any]:
-    """The config of part `key` in the checkpoint `reference`, checked to be a `kind` checkpoint."""
+def stage_part_config(reference: str, key: str, kind: str, mlflow_dir: str | Path) -> Any:
+    """The config of part `key` (or a single value) in the checkpoint `reference`, checked to be a `kind` checkpoint."""
     path = stage_checkpoint(reference, mlflow_dir)
     config = _stage_config(str(path), path.stat().st_mtime_ns)
     checks, experiment = STAGE_KINDS[kind]
@@ -53,7 +69,7 @@ def stage_part_config(reference: str, key: str, kind: str, mlflow_dir: str | Pat
     part = OmegaConf.select(tree, key)
     if part is None:
         raise CheckpointError(f"stage checkpoint {path} has no part '{key}' in its config.")
-    return without_pretrained(OmegaConf.to_container(part))
+    return without_pretrained(OmegaConf.to_container(part)) if OmegaConf.is_config(part) else part
 
 
 def register_stage_resolvers() -> None:
@@ -62,13 +78,22 @@ def register_stage_resolvers() -> None:
         return
 
     def part(reference: str, key: str, kind: str, _root_: DictConfig) -> Any:
-        return OmegaConf.create(stage_part_config(reference, key, kind, _root_.paths.mlflow_dir))
+        found = stage_part_config(reference, key, kind, _root_.paths.mlflow_dir)
+        return OmegaConf.create(found) if isinstance(found, dict | list) else found
 
     def checkpoint(reference: str, _root_: DictConfig) -> str:
         return str(stage_checkpoint(reference, _root_.paths.mlflow_dir))
 
+    def optional(reference: str | None, key: str, kind: str, prefix: str, _root_: DictConfig) -> Any:
+        if reference is None:
+            return None
+        return OmegaConf.create({"_target_": "vocalgen.stages.load_part",
+                                 "part": part(reference, key, kind, _root_),
+                                 "pretrained": checkpoint(reference, _root_), "prefix": prefix})
+
     OmegaConf.register_new_resolver("stage_part", part)
     OmegaConf.register_new_resolver("stage_checkpoint", checkpoint)
+    OmegaConf.register_new_resolver("optional_stage", optional)
 
 
 def load_stage_weights(module: nn.Module, checkpoint: str | Path, prefix: str) -> None:

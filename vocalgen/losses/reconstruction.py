@@ -23,8 +23,15 @@ class ReconstructionTerm(nn.Module):
     def distance(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor: ...
 
 
-class WaveformL1(ReconstructionTerm):
-    """Mean absolute difference of waveforms [B, 1, N]."""
+class L1Distance(ReconstructionTerm):
+    """Mean absolute difference of same-shaped tensors (waveforms [B, 1, N], mels [B, 1, T, F], …)."""
 
     def distance(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return (prediction - target).abs().mean()
+
+
+class MeanSquaredError(ReconstructionTerm):
+    """Mean squared difference of same-shaped tensors (e.g. a denoiser's prediction and target)."""
+
+    def distance(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return (prediction.float() - target.float()).pow(2).mean()

@@ -156,8 +156,14 @@ class ClapTextTower(nn.Module):
         bpe = BpeTokenizer.from_json(state["tokenizer"], self.pad_token, self.eos_token)
         self._set_tokenizer(bpe, "the state dict")
 
-    def tokenize(self, captions: Sequence[str]) -> tuple[Tensor, Tensor]:
-        """captions → token ids [B, L] and attention mask [B, L] (1 on real tokens), L ≤ context_length."""
+    def token_count(self, caption: str) -> int:
+        """Real tokens of `caption` (end token included) before any cut to context_length."""
+        return int(self.tokenize([caption], context_length=1 << 14)[1].sum())
+
+    def tokenize(self, captions: Sequence[str], context_length: int | None = None) -> tuple[Tensor, Tensor]:
+        """captions → token ids [B, L] and attention mask [B, L] (1 on real tokens), L ≤ context_length
+        (the tower's unless given)."""
+        context_length = context_length or self.context_length
         if isinstance(captions, str):
             captions = [captions]
         captions = list(captions)
@@ -172,8 +178,8 @@ class ClapTextTower(nn.Module):
                     "ClapTextTower (backbone gpt2) has no tokenizer: give tokenizer= a local tokenizer.json path "
                     "(or folder), or call fit_to_data(captions) (the encoder's fit_to_data) before using it."
                 )
-            return self._bpe.batch(captions, self.context_length)
-        return _clip_tokenize(captions, self.context_length)
+            return self._bpe.batch(captions, context_length)
+        return _clip_tokenize(captions, context_length)
 
     # --- forward ---------------------------------------------------------------------------------------
 

@@ -1,0 +1,32 @@
+"""Tempo control of a loop generator: loops generated for requested BPMs at several guidance scales,
+their tempo estimated and scored (Acc1, Acc2)."""
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from tqdm import tqdm
+
+from vocalgen.metrics.tempo import estimate_tempo, tempo_accuracy
+from vocalgen.module import VocalGenModule
+
+
+def evaluate_tempo(module: VocalGenModule, bpms: Sequence[float], guidances: Sequence[float], per_bpm: int,
+                   sampling: dict[str, Any], device: str, seed: int = 0) -> dict[str, float]:
+    """For each guidance w: `per_bpm` loops for each of `bpms` → {"g<w>/acc1", "g<w>/acc2",
+    "g<w>/tempo_error" (median |estimate − request| / request)}. The same seeds at every w, so the
+    scales differ only by guidance. A model that ignores tempo (unconditional) still gets `bpm` in
+    its batch; its scores are the chance level of the requests."""
+    requested = [float(bpm) for bpm in bpms for _ in range(per_bpm)]
+    scores: dict[str, float] = {}
+    for guidance in guidances:
+        estimates = []
+        for index, bpm in enumerate(tqdm(requested, desc=f"loops at guidance {guidance:g}", unit="loop")):
+            batch = {"bpm": torch.tensor([bpm], device=device)}
+            audio = module.generate(batch, **{**sampling, "guidance": guidance, "seed": seed + index})
+            estimates.append(estimate_tempo(audio[0, 0].cpu(), module.generator.sample_rate))
+        accuracy = tempo_accuracy(estimates, requested)
+        errors = torch.tensor([abs(e - r) / r for e, r in zip(estimates, requested)])
+        scores.update({f"g{guidance:g}/acc1": accuracy["acc1"], f"g{guidance:g}/acc2": accuracy["acc2"],
+                       f"g{guidance:g}/tempo_error": float(errors.median())})
+    return scores
