@@ -1,0 +1,25 @@
+"""Several encoders as one: batch → {name: condition} (e.g. beat phase and CLAP for iadb_bpm_clap)."""
+
+from collections.abc import Mapping
+
+import torch
+from torch import nn
+
+from vocalgen.interfaces import Batch, Encoder
+
+
+class NamedConditions(Encoder):
+    """batch → {name: encoders[name](batch)}, e.g. {"beat_phase": [B, T], "clap": [B, 512]}.
+
+    `out_dims` holds each encoder's out_dim; `out_dim` is their sum. No encoders: {} (an
+    unconditional generator, e.g. the baseline of conditioned ones).
+    """
+
+    def __init__(self, encoders: Mapping[str, Encoder]) -> None:
+        super().__init__()
+        self.encoders = nn.ModuleDict({str(name): encoder for name, encoder in encoders.items()})
+        self.out_dims = {name: int(getattr(encoder, "out_dim", 0)) for name, encoder in self.encoders.items()}
+        self.out_dim = sum(self.out_dims.values())
+
+    def forward(self, batch: Batch) -> dict[str, torch.Tensor]:
+        return {name: encoder(batch) for name, encoder in self.encoders.items()}
