@@ -34,9 +34,11 @@ ui: $(STAMP)  ## MLflow UI on the project's store at http://127.0.0.1:5000
 sweep: $(STAMP)  ## a small example sweep: 2 learning rates of CPU QVAE, 2 epochs each, grouped in MLflow
 	$(PY) -m vocalgen.train -m +experiment=qvae_cpu optimizer.lr=3e-4,8e-4 epochs=2 $(ARGS)
 
-bench: $(STAMP)  ## throughput figures: Trainer vs plain loop, data and retrieval caches (QVAE, then QVIM)
+bench: $(STAMP)  ## throughput: Trainer vs plain loop, feature/retrieval/latent caches, generation speed
 	$(PY) -m bench.run $(ARGS)
 	$(PY) -m bench.run --experiment qvim_cpu $(ARGS)
+	$(PY) -m bench.latent --system audioldm $(ARGS)
+	$(PY) -m bench.latent --system iadb $(ARGS)
 
 lint: $(STAMP)  ## ruff
 	$(VENV)/bin/ruff check vocalgen tests bench

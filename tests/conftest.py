@@ -70,9 +70,11 @@ EXPERIMENT_TINY = {
 }
 
 
-def tiny_overrides(output_dir: Path, data_root: Path, run_dir: bool = True, experiment: str = "qvae_cpu") -> list[str]:
+def tiny_overrides(output_dir: Path, data_root: Path, run_dir: bool = True,
+                   experiment: str | None = "qvae_cpu") -> list[str]:
     """Overrides that shrink `experiment` (a key of EXPERIMENT_TINY) to seconds: tiny towers and
-    decoders, 1 s clips, 3 training batches. `run_dir=False` leaves paths.run_dir to Hydra."""
+    decoders, 1 s clips, 3 training batches (experiment None: only the data, paths and trainer
+    settings). `run_dir=False` leaves paths.run_dir to Hydra."""
     synthetic = ",".join(f"{k}:{v}" for k, v in TINY_DATA.items())
     return [
         f"paths.output_dir={output_dir}",
@@ -80,7 +82,7 @@ def tiny_overrides(output_dir: Path, data_root: Path, run_dir: bool = True, expe
         f"data.root={data_root}",
         f"data.synthetic={{{synthetic}}}",
         *COMMON_TINY,
-        *EXPERIMENT_TINY[experiment],
+        *(EXPERIMENT_TINY[experiment] if experiment else []),
     ]
 
 

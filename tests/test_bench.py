@@ -19,3 +19,32 @@ def test_bench_reports_retrieval_figures_for_qvim(tmp_path: Path, data_root: Pat
                     *tiny_overrides(tmp_path, data_root, run_dir=False, experiment="qvim_cpu")])
     cold, warm = figures["retrieval clips/s, read + embed"], figures["retrieval clips/s, from the embedding cache"]
     assert 0 < cold < warm
+
+
+def test_latent_bench_compares_the_cache_and_times_generation(tmp_path: Path, data_root: Path) -> None:
+    from bench.latent import main as latent_main
+    from tests.conftest import EXPERIMENT_TINY, TINY_UNET
+
+    common = [o for o in tiny_overrides(tmp_path, data_root, run_dir=False, experiment=None)
+              if not o.startswith("data.batch_size")]
+    stage = [f"clap_cpu:{o}" for o in EXPERIMENT_TINY["clap_cpu"]]
+    stage += [f"{name}_cpu:{o}" for name in ("mel_vae", "vocoder") for o in EXPERIMENT_TINY[name]]
+    figures = latent_main(["--system", "audioldm", "--steps", "2", "--warmup", "1", "--clips", "1",
+                           *[f"--common={o}" for o in common], *[f"--stage={o}" for o in stage], *TINY_UNET,
+                           "data.batch_size=4", "sampling.steps=2"])
+    assert len(figures) == 4 and all(value > 0 for value in figures.values())
+
+
+def test_latent_bench_times_iadb_at_three_step_counts(tmp_path: Path) -> None:
+    from bench.latent import main as latent_main
+    from tests.conftest import COMMON_TINY
+    from tests.test_iadb_experiments import FRAMES, LOOPS, TINY_ENCODEC, TINY_IADB
+
+    common = [f"paths.output_dir={tmp_path}", f"data.root={tmp_path}/loops", f"data.synthetic={LOOPS}",
+              f"data.fields.audio_24k.samples={FRAMES * 320}", *[o for o in COMMON_TINY if "batch_size" not in o]]
+    stage = [f"encodec_cpu:{o}" for o in [*TINY_ENCODEC, "data.fields.beat_phase=null"]]
+    figures = latent_main(["--system", "iadb", "--steps", "2", "--warmup", "1", "--clips", "1",
+                           *[f"--common={o}" for o in common], *[f"--stage={o}" for o in stage], *TINY_IADB,
+                           "data.batch_size=4"])
+    assert {f"generation, seconds of audio per second, {n} steps" for n in (10, 50, 100)} <= set(figures)
+    assert all(value > 0 for value in figures.values())
