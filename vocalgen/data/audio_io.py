@@ -57,6 +57,15 @@ def fit_length(audio: torch.Tensor, length: int) -> torch.Tensor:
     return torch.nn.functional.pad(audio, (0, -excess))
 
 
+def random_window(audio: torch.Tensor, length: int | None, step: int = 1) -> torch.Tensor:
+    """A random `length`-sample window of audio [..., N] starting at a multiple of `step` (all of it
+    when `length` is None or not shorter): autoencoders and vocoders train on short windows."""
+    if length is None or audio.shape[-1] <= length:
+        return audio
+    start = int(torch.randint(0, (audio.shape[-1] - length) // step + 1, ())) * step
+    return audio[..., start : start + length]
+
+
 def write_audio(path: str | Path, audio: torch.Tensor, sample_rate: int) -> Path:
     """Write a mono waveform [samples] (or [1, samples]) as 16-bit wav; returns the path."""
     path = Path(path)

@@ -1,10 +1,13 @@
 """EnCodec 24 kHz as a trainable generator (the `encodec` experiment); its weights feed EncodecPretransform."""
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
 import torch
 
+from vocalgen.data.audio_io import random_window
+from vocalgen.errors import ConfigError
 from vocalgen.interfaces import Batch, Condition, Generator, Outputs
 from vocalgen.pretransforms.encodec import (
     SAMPLE_RATE,
@@ -21,15 +24,21 @@ class EncodecAutoencoder(Generator):
     The inner `encodec.EncodecModel` is `self.model`, so a vocalgen checkpoint of this generator
     loads into EncodecPretransform(pretrained=…, prefix="generator.model."). Architecture
     arguments as in EncodecPretransform (defaults: the published model); `kmeans_iters` see
-    build_encodec_model (lower it on a CPU: the first quantised batch runs the k-means).
+    build_encodec_model (lower it on a CPU: the first quantised batch runs the k-means). In training
+    a random `segment`-sample window of each clip is used (EnCodec: 1 s), whole clips otherwise.
     """
 
     sample_rate = SAMPLE_RATE
 
     def __init__(self, audio_field: str = "audio_24k", quantized: bool = False, bandwidth: float = 6.0,
                  n_filters: int = 32, ratios: Sequence[int] = (8, 5, 4, 2), dimension: int = 128, lstm: int = 2,
-                 n_residual_layers: int = 1, bins: int = 1024, n_q: int = 32, kmeans_iters: int = 50) -> None:
+                 n_residual_layers: int = 1, bins: int = 1024, n_q: int = 32, kmeans_iters: int = 50,
+                 segment: int | None = None) -> None:
         super().__init__()
+        self.hop_length = math.prod(ratios)
+        if segment is not None and segment % self.hop_length:
+            raise ConfigError(f"generator.segment={segment} must be a multiple of the hop {self.hop_length}.")
+        self.segment = segment
         self.model = build_encodec_model(n_filters, ratios, dimension, lstm, n_residual_layers, bins, n_q,
                                          kmeans_iters)
         self.audio_field = self.target_field = audio_field
@@ -55,6 +64,8 @@ class EncodecAutoencoder(Generator):
             raise KeyError(f"EncodecAutoencoder: the batch has no field '{self.audio_field}' (generator.audio_field);"
                            f" it has {sorted(batch)}.")
         target = batch[self.audio_field]
+        if self.training:
+            target = random_window(target, self.segment, self.hop_length)
         prediction, commitment = self.reconstruct(target, learn_codebooks=self.training)
         outputs = {"prediction": prediction, "target": target.reshape(prediction.shape)}
         if commitment is not None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import torch
 
-from vocalgen.data.audio_io import fit_length
+from vocalgen.data.audio_io import fit_length, random_window
 from vocalgen.data.audioldm_mel import AudioLDMMel
 from vocalgen.errors import ConfigError
 from vocalgen.interfaces import Batch, Generator, Outputs
@@ -55,16 +55,10 @@ class HifiGanVocoder(Generator):
         audio = self.network(mel).unsqueeze(1).clamp(-1.0, 1.0)
         return fit_length(audio, mel.shape[-2] * self.frontend.hop_length)
 
-    def crop(self, audio: torch.Tensor) -> torch.Tensor:
-        """A random `segment`-long window of audio [B, 1, N] (HiFi-GAN trains on short segments)."""
-        if self.segment is None or audio.shape[-1] <= self.segment:
-            return audio
-        start = int(torch.randint(0, (audio.shape[-1] - self.segment) // self.frontend.hop_length + 1, ()))
-        start *= self.frontend.hop_length
-        return audio[..., start : start + self.segment]
-
     def training_forward(self, batch: Batch, condition: torch.Tensor) -> Outputs:
-        audio = self.crop(batch[self.audio_field]) if self.training else batch[self.audio_field]
+        audio = batch[self.audio_field]
+        if self.training:
+            audio = random_window(audio, self.segment, self.frontend.hop_length)
         mel = self.frontend(audio)[:, 0]
         prediction = self.vocode(mel)
         return {"prediction": prediction, "target": audio[..., : prediction.shape[-1]]}
