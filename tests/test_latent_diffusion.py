@@ -128,6 +128,9 @@ def test_generate_from_text_writes_audio_of_the_configured_length(chain, tmp_pat
     again = generate(str(chain["ldm"]), None, tmp_path / "again", chain["out"] / "mlflow",
                      text=["a dog barking twice"], steps=2, seed=0)
     assert sf.read(again[0])[0].tolist() == sf.read(written[0])[0].tolist()  # a seed fixes the noise
+    (ddpm,) = generate(str(chain["ldm"]), None, tmp_path / "ddpm", chain["out"] / "mlflow", text=["a bird"],
+                       steps=3, sampler="ddpm", guidance=1.0, guidance_end=3.0)
+    assert sf.info(ddpm).frames == 10240
 
 
 def test_empty_and_over_long_prompts_are_refused(chain, tmp_path: Path) -> None:
