@@ -112,3 +112,14 @@ def test_autoencoder_checkpoint_loads_into_pretransform(tmp_path: Path) -> None:
     with torch.no_grad():
         expected = autoencoder.eval().reconstruct(audio, learn_codebooks=False)[0]
     assert torch.allclose(pretransform.decode(pretransform.encode(audio)), expected, atol=1e-6)
+
+
+def test_a_fresh_encoder_passes_its_input_on() -> None:
+    """With PyTorch's default init the latents barely depended on the input and training stalled."""
+    torch.manual_seed(0)
+    model = EncodecAutoencoder(n_filters=4, lstm=0).model
+    t = torch.arange(4800) / 24000
+    clips = torch.stack([torch.sin(2 * torch.pi * 220 * t) * (t < 0.1), torch.randn(4800) * 0.1]).unsqueeze(1)
+    latents = model.encoder(clips)
+    assert latents.std(dim=-1).mean() > 0.05 * latents.std()  # they vary over time
+    assert (latents[0] - latents[1]).abs().mean() > 0.1 * latents.abs().mean()  # and between inputs
