@@ -213,3 +213,13 @@ def test_the_original_audioldm_pairs_with_a_laion_text_transformer_clap(chain, d
     (written,) = generate(str(out / "audioldm" / "checkpoints" / "last.ckpt"), None, out / "gen", out / "mlflow",
                           text=["a siren rising slowly"], steps=2)
     assert sf.info(written).frames == 10240
+
+
+def test_adversarial_training_resumes_both_optimizers(chain, data_root: Path) -> None:
+    out = chain["out"]
+    last = out / "vocoder" / "checkpoints" / "last.ckpt"
+    states = torch.load(last, weights_only=True)["optimizer_states"]
+    assert len(states) == 2 and all(state["state"] for state in states)  # generator and discriminator
+    train(compose_tiny("vocoder", out, data_root, "vocoder_resumed", f"ckpt_path={last}", "epochs=2"))
+    resumed = torch.load(out / "vocoder_resumed" / "checkpoints" / "last.ckpt", weights_only=True)
+    assert resumed["global_step"] == 6  # generator steps only: 3 per epoch

@@ -198,6 +198,12 @@ class VocalGenModule(L.LightningModule):
             self.get_submodule(name).eval()
         return self
 
+    def on_fit_start(self) -> None:
+        """The discriminator steps through its raw optimizer, which float16 loss scaling would skip."""
+        if self.adversarial is not None and str(self.trainer.precision).startswith("16"):
+            raise ConfigError(f"trainer.precision={self.trainer.precision} with adversarial training: use "
+                              "bf16-mixed or 32-true (float16 loss scaling is not applied to the discriminator).")
+
     def on_train_epoch_start(self) -> None:
         """Lightning restores the modes it captured around the sanity check (all "train" for a
         fresh model) without calling train(): put frozen sub-modules back in eval mode."""
