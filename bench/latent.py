@@ -19,7 +19,7 @@ import torch
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig, OmegaConf
 
-from bench.run import StepTimer
+from bench.run import StepTimer, print_figures
 from vocalgen.callbacks.config_in_checkpoint import CHECKPOINT_KEY
 from vocalgen.config import CONFIG_DIR, register_resolvers
 from vocalgen.module import build_module
@@ -108,10 +108,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         for steps in system["sampling_steps"]:
             figures[f"generation, seconds of audio per second, {steps} steps"] = generation_speed(cached, steps,
                                                                                                  args.clips)
-    print(f"\nvocalgen bench: +experiment={system['experiment']} batch {on_the_fly.data.batch_size}, "
-          f"{args.steps} timed steps, {torch.get_num_threads()} threads, generation {args.clips} clips at once")
-    for name, value in figures.items():
-        print(f"  {name:<66} {value:10.3f}")
+    print_figures(f"+experiment={system['experiment']} batch {on_the_fly.data.batch_size}, {args.steps} timed "
+                  f"steps, {torch.get_num_threads()} threads, generation {args.clips} clips at once", figures)
     return figures
 
 

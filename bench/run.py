@@ -162,11 +162,17 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             "data clips/s, from the feature cache": data_throughput(cfg, scratch / "cache", args.clips),
             **retrieval_throughput(cfg, scratch, args.clips),
         }
-    print(f"\nvocalgen bench: +experiment={args.experiment} batch {cfg.data.batch_size}, {args.steps} timed steps, "
-          f"{torch.get_num_threads()} threads, best of {args.repeats}")
-    for name, value in figures.items():
-        print(f"  {name:<58} {value:10.3f}")
+    print_figures(f"+experiment={args.experiment} batch {cfg.data.batch_size}, {args.steps} timed steps, "
+                  f"{torch.get_num_threads()} threads, best of {args.repeats}", figures)
     return figures
+
+
+def print_figures(heading: str, figures: dict[str, float]) -> None:
+    """Print a bench heading and one aligned `name value` line per figure."""
+    print(f"\nvocalgen bench: {heading}")
+    width = max(len(name) for name in figures)
+    for name, value in figures.items():
+        print(f"  {name:<{width}} {value:10.3f}")
 
 
 if __name__ == "__main__":

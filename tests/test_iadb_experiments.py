@@ -101,6 +101,8 @@ def test_tempo_evaluation_scores_each_guidance(stages) -> None:
                        guidances=[0, 1, 2], per_bpm=1, sampling={"steps": 2})
     for w in ("0", "1", "2"):
         assert 0 <= metrics[f"g{w}/acc1"] <= metrics[f"g{w}/acc2"] <= 1
+        per_tempo = [metrics[f"g{w}/bpm{bpm}/acc1"] for bpm in (100, 150)]
+        assert metrics[f"g{w}/acc1"] == pytest.approx(sum(per_tempo) / 2)
     with pytest.raises(ConfigError, match="bpms="):
         evaluate(str(last(stages["out"], "bpm")), stages["out"] / "mlflow", bpms=[0])
 
@@ -123,9 +125,12 @@ def test_iadb_clap_and_both_conditions_train_and_generate_from_a_reference_clip(
 
 def test_the_unconditional_baseline_trains_and_ignores_tempo_requests(stages, tmp_path: Path) -> None:
     out = stages["out"]
-    train(compose_loops("iadb_unconditional_cpu", out, "uncond", stages["encodec"], *TINY_IADB))
+    train(compose_loops("iadb_unconditional_cpu", out, "uncond", stages["encodec"], *TINY_IADB,
+                        "callbacks.audio_samples.every_n_epochs=1"))
+    samples = sorted((out / "uncond" / "samples" / "epoch_000").glob("*_generated.wav"))
+    assert len(samples) == 2  # one unconditional loop for each of the two validation loops (was one in all)
     with pytest.raises(ConfigError, match="conditioned on tempo"):
         generate(str(last(out, "uncond")), None, tmp_path, out / "mlflow", bpm=[120])
     metrics = evaluate(str(last(out, "uncond")), out / "mlflow", bpms=[120], guidances=[1], per_bpm=1,
                        sampling={"steps": 2})
-    assert set(metrics) == {"g1/acc1", "g1/acc2", "g1/tempo_error"}
+    assert set(metrics) == {"g1/acc1", "g1/acc2", "g1/tempo_error", "g1/bpm120/acc1", "g1/bpm120/acc2"}

@@ -18,6 +18,7 @@ from vocalgen.evaluate import evaluate
 from vocalgen.generate import generate
 from vocalgen.generators.guidance import drop_conditions, guidance_schedule, guide
 from vocalgen.generators.noise_schedule import NoiseSchedule
+from vocalgen.metrics.clap_embedder import ClapEmbedder
 from vocalgen.train import train
 
 # ------------------------------------------------------------------ schedule, sampler and guidance by hand
@@ -147,6 +148,20 @@ def test_evaluate_scores_generation_against_both_baselines(chain) -> None:
         assert 0 < metrics[f"{prefix}adherence_mrr"] <= 1 and metrics[f"{prefix}fd"] >= 0
     (run,) = [r for r in all_runs(chain["out"]) if r.info.run_name == "evaluate audioldm_refined"]
     assert "eval/shuffled/adherence_mrr" in run.data.metrics
+
+
+def test_the_clap_embedder_takes_reference_files_of_different_lengths(chain, tmp_path: Path) -> None:
+    clap = chain["out"] / "clap" / "checkpoints" / "last.ckpt"
+    embedder = ClapEmbedder(clap, seconds=1.0)
+    rate = 22050
+    tone = torch.sin(torch.arange(3 * rate) * 2 * math.pi * 440 / rate)
+    paths = []
+    for seconds in (0.5, 1.0, 3.0):
+        paths.append(tmp_path / f"tone_{seconds}.wav")
+        sf.write(paths[-1], tone[: int(seconds * rate)].numpy(), rate)
+    embeddings = embedder.embed_files(paths)
+    assert embeddings.shape[0] == 3 and torch.isfinite(embeddings).all()
+    assert torch.dot(embeddings[1], embedder.embed_files(paths[2:])[0]) > 0.99  # both cut to 1 s
 
 
 def test_the_latent_cache_is_filled_once_then_read_and_refuses_other_weights(chain, data_root: Path) -> None:

@@ -17,6 +17,11 @@ from vocalgen.metrics.retrieval_evaluator import RetrievalEvaluator
 from vocalgen.param_groups import build_param_groups, frozen_module_names, parse_rules
 
 
+def batch_size_of(batch: Batch) -> int:
+    """The number of items in `batch` (its "index" field, else its first field)."""
+    return len(batch["index"]) if "index" in batch else len(next(iter(batch.values())))
+
+
 class VocalGenModule(L.LightningModule):
     """Runs batch → encoder → adapter → generator.training_forward → loss (DESIGN.md).
 
@@ -101,12 +106,16 @@ class VocalGenModule(L.LightningModule):
 
     @torch.no_grad()
     def generate(self, batch: Batch, **sampling: Any) -> torch.Tensor:
-        """batch → generated output (e.g. audio [B, 1, N] at generator.sample_rate)."""
-        return self.generator.generate(self.condition(batch)["condition"], **sampling)
+        """batch → generated output (e.g. audio [B, 1, N] at generator.sample_rate). An unconditional
+        chain (condition {}) generates one output per item of the batch too."""
+        condition = self.condition(batch)["condition"]
+        if isinstance(condition, dict) and not condition:
+            sampling = {"batch_size": batch_size_of(batch), **sampling}
+        return self.generator.generate(condition, **sampling)
 
     def log_terms(self, terms: Outputs, stage: str, batch: Batch) -> None:
         """Log named loss terms as "<stage>/<name>" ("loss" on the progress bar)."""
-        batch_size = len(batch["index"]) if "index" in batch else len(next(iter(batch.values())))
+        batch_size = batch_size_of(batch)
         self.log_dict(
             {f"{stage}/{name}": value.detach() for name, value in terms.items() if name != "loss"},
             on_step=stage == "train", on_epoch=True, sync_dist=True, batch_size=batch_size,

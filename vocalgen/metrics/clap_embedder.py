@@ -33,8 +33,9 @@ class ClapEmbedder:
         return self.audio({self.audio.field: fit_length(audio, self.samples).to(self.device)}).cpu()
 
     def embed_files(self, paths: Sequence[Path]) -> torch.Tensor:
-        """Audio files → [N, D] on the CPU."""
-        return self.embed_audio(torch.stack([read_audio(path, self.sample_rate) for path in paths]), self.sample_rate)
+        """Audio files of any lengths → [N, D] on the CPU (each cut or zero-padded to `seconds`)."""
+        clips = [fit_length(read_audio(path, self.sample_rate), self.samples) for path in paths]
+        return self.embed_audio(torch.stack(clips), self.sample_rate)
 
     @torch.no_grad()
     def embed_text(self, captions: Sequence[str]) -> torch.Tensor:

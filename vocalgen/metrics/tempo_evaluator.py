@@ -14,9 +14,10 @@ from vocalgen.module import VocalGenModule
 def evaluate_tempo(module: VocalGenModule, bpms: Sequence[float], guidances: Sequence[float], per_bpm: int,
                    sampling: dict[str, Any], device: str, seed: int = 0) -> dict[str, float]:
     """For each guidance w: `per_bpm` loops for each of `bpms` → {"g<w>/acc1", "g<w>/acc2",
-    "g<w>/tempo_error" (median |estimate − request| / request)}. The same seeds at every w, so the
-    scales differ only by guidance. A model that ignores tempo (unconditional) still gets `bpm` in
-    its batch; its scores are the chance level of the requests."""
+    "g<w>/tempo_error" (median |estimate − request| / request), and per requested tempo b
+    "g<w>/bpm<b>/acc1", "g<w>/bpm<b>/acc2"}. The same seeds at every w, so the scales differ only by
+    guidance. A model that ignores tempo (unconditional) still gets `bpm` in its batch; its scores are
+    the chance level of the requests."""
     requested = [float(bpm) for bpm in bpms for _ in range(per_bpm)]
     scores: dict[str, float] = {}
     for guidance in guidances:
@@ -29,4 +30,8 @@ def evaluate_tempo(module: VocalGenModule, bpms: Sequence[float], guidances: Seq
         errors = torch.tensor([abs(e - r) / r for e, r in zip(estimates, requested)])
         scores.update({f"g{guidance:g}/acc1": accuracy["acc1"], f"g{guidance:g}/acc2": accuracy["acc2"],
                        f"g{guidance:g}/tempo_error": float(errors.median())})
+        for bpm in dict.fromkeys(requested):
+            chosen = [index for index, request in enumerate(requested) if request == bpm]
+            per_tempo = tempo_accuracy([estimates[i] for i in chosen], [bpm] * len(chosen))
+            scores.update({f"g{guidance:g}/bpm{bpm:g}/{name}": value for name, value in per_tempo.items()})
     return scores
