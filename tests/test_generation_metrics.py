@@ -1,4 +1,5 @@
-"""Fréchet distance and the CLAP score against closed forms and hand-computed cases."""
+"""Fréchet distance and the CLAP score against closed forms and hand-computed cases; the generation
+evaluator's baselines on an echoing stand-in generator."""
 
 import math
 
@@ -8,6 +9,7 @@ import torch
 
 from vocalgen.metrics.clap_score import paired_cosine
 from vocalgen.metrics.frechet import frechet_distance, frechet_distance_between, gaussian_statistics
+from vocalgen.metrics.generation_evaluator import evaluate_generation
 
 MU_A, MU_B = np.array([0.0, 0.0, 0.0, 1.0]), np.array([1.0, 0.0, 0.5, 1.0])
 SIGMA_A, SIGMA_B = np.array([1.0, 1.0, 1.0, 0.5]), np.array([2.0, 1.0, 0.5, 0.5])
@@ -93,3 +95,45 @@ def test_paired_cosine_errors() -> None:
         paired_cosine(torch.zeros(2, 2), torch.zeros(3, 2))
     with pytest.raises(ValueError, match=r"\[4\] and \[4\]"):
         paired_cosine(torch.zeros(4), torch.zeros(4))
+
+
+class EchoGenerator(torch.nn.Module):
+    """"Generates" its condition as a one-channel signal [B, 1, D]; guidance 0 gives a constant."""
+
+    sample_rate = 8
+
+    def generate(self, condition: torch.Tensor, guidance: float = 1.0) -> torch.Tensor:
+        return (condition if guidance else torch.ones_like(condition))[:, None, :]
+
+
+class EchoModule(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.generator = EchoGenerator()
+
+    def condition(self, batch: dict) -> dict:
+        return {"condition": batch["vector"]}
+
+
+class EchoEmbedder:
+    """Embeds a signal as itself (unit norm); the reference files are named by their one-hot row."""
+
+    sample_rate, samples = 8, 8
+
+    def embed_audio(self, audio: torch.Tensor, sample_rate: int) -> torch.Tensor:
+        return torch.nn.functional.normalize(audio[:, 0], dim=-1)
+
+    def embed_files(self, paths: list) -> torch.Tensor:
+        return torch.eye(8)[[int(path) for path in paths]]
+
+
+def test_baselines_are_scored_against_each_items_own_condition_and_reference() -> None:
+    vectors = torch.eye(8)
+    batches = [{"vector": vectors[i:i + 4], "index": torch.arange(i, i + 4), "reference_id": torch.arange(i, i + 4),
+                "label": torch.arange(i, i + 4)} for i in (0, 4)]
+    scores = evaluate_generation(EchoModule(), batches, [str(i) for i in range(8)], EchoEmbedder(), ["vector"],
+                                 {}, batch_size=3, device="cpu")
+    assert scores["clap_score"] == pytest.approx(1.0) and scores["adherence_mrr"] == pytest.approx(1.0)
+    assert scores["shuffled/clap_score"] == pytest.approx(0.0)  # another item's condition, scored against its own
+    assert scores["shuffled/adherence_top1"] == 0.0
+    assert scores["unconditional/clap_score"] == pytest.approx(1 / math.sqrt(8))

@@ -92,7 +92,9 @@ def evaluate_generation(module: VocalGenModule, loader: Any, reference_paths: li
                         baselines: bool = True) -> dict[str, float]:
     """Scores of clips generated for every item of `loader` (conditions read from `fields`), and
     with `baselines` the same under "unconditional/" (guidance 0) and "shuffled/" (each item given
-    another item's condition). `reference_paths[i]` is item i's reference sound."""
+    another item's condition). Every run is scored against each item's own reference and own
+    condition, so "shuffled/clap_score" is the cosine a clip reaches with a condition it was not
+    generated from. `reference_paths[i]` is item i's reference sound."""
     conditions, indices, ids, labels = collect_conditions(module, loader, fields, device)
     runs = {"": (conditions, sampling)}
     if baselines:
@@ -107,7 +109,7 @@ def evaluate_generation(module: VocalGenModule, loader: Any, reference_paths: li
             embedder.samples = int(round(audio.shape[-1] / rate * embedder.sample_rate))
             reference_embeddings = embedder.embed_files([reference_paths[i] for i in indices.tolist()])
         generated = embedder.embed_audio(audio, rate)
-        result = generation_scores(generated, reference_embeddings, ids, labels, given)
+        result = generation_scores(generated, reference_embeddings, ids, labels, conditions)
         result["rms"] = float(audio.pow(2).mean(dim=(1, 2)).sqrt().mean())
         scores.update({f"{prefix}{name}": value for name, value in result.items()})
     return scores
