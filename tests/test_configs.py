@@ -8,7 +8,7 @@ from hydra.errors import ConfigCompositionException
 from hydra.utils import instantiate
 
 from tests.conftest import run_cli
-from vocalgen.config import CONFIG_DIR
+from vocalgen.config import CONFIG_DIR, merge_sampling
 from vocalgen.interfaces import Adapter, Encoder, Generator, Loss
 from vocalgen.module import VocalGenModule, build_module
 
@@ -61,3 +61,11 @@ def test_cli_reports_unknown_key_and_missing_checkpoint(tmp_path: Path) -> None:
     missing = run_cli("vocalgen.train", ["+experiment=qvae_cpu", f"ckpt_path={tmp_path}/gone.ckpt",
                                          f"paths.output_dir={tmp_path}"])
     assert missing.returncode != 0 and "gone.ckpt does not exist" in missing.stderr
+
+
+def test_a_guidance_override_replaces_the_checkpoints_ramp() -> None:
+    ramp = {"steps": 100, "guidance": 1.0, "guidance_end": 3.0}
+    assert merge_sampling(ramp, {"guidance": 0.0}) == {"steps": 100, "guidance": 0.0}
+    assert merge_sampling(ramp, {"guidance": 2.0, "guidance_end": 5.0})["guidance_end"] == 5.0
+    assert merge_sampling(ramp, {"steps": 10}) == {**ramp, "steps": 10}
+    assert merge_sampling(None, None) == {}

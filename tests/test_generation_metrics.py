@@ -98,12 +98,13 @@ def test_paired_cosine_errors() -> None:
 
 
 class EchoGenerator(torch.nn.Module):
-    """"Generates" its condition as a one-channel signal [B, 1, D]; guidance 0 gives a constant."""
+    """"Generates" its condition as a one-channel signal [B, 1, D]; guidance 0 (without a ramp) a constant."""
 
     sample_rate = 8
 
-    def generate(self, condition: torch.Tensor, guidance: float = 1.0) -> torch.Tensor:
-        return (condition if guidance else torch.ones_like(condition))[:, None, :]
+    def generate(self, condition: torch.Tensor, guidance: float = 1.0,
+                 guidance_end: float | None = None) -> torch.Tensor:
+        return (condition if guidance or guidance_end else torch.ones_like(condition))[:, None, :]
 
 
 class EchoModule(torch.nn.Module):
@@ -132,8 +133,8 @@ def test_baselines_are_scored_against_each_items_own_condition_and_reference() -
     batches = [{"vector": vectors[i:i + 4], "index": torch.arange(i, i + 4), "reference_id": torch.arange(i, i + 4),
                 "label": torch.arange(i, i + 4)} for i in (0, 4)]
     scores = evaluate_generation(EchoModule(), batches, [str(i) for i in range(8)], EchoEmbedder(), ["vector"],
-                                 {}, batch_size=3, device="cpu")
+                                 {"guidance": 1.0, "guidance_end": 3.0}, batch_size=3, device="cpu")
     assert scores["clap_score"] == pytest.approx(1.0) and scores["adherence_mrr"] == pytest.approx(1.0)
     assert scores["shuffled/clap_score"] == pytest.approx(0.0)  # another item's condition, scored against its own
     assert scores["shuffled/adherence_top1"] == 0.0
-    assert scores["unconditional/clap_score"] == pytest.approx(1 / math.sqrt(8))
+    assert scores["unconditional/clap_score"] == pytest.approx(1 / math.sqrt(8))  # no guidance ramp back to 3

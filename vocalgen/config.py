@@ -28,6 +28,16 @@ def register_resolvers() -> None:
     register_stage_resolvers()
 
 
+def merge_sampling(base: dict[str, Any] | None, overrides: dict[str, Any] | None) -> dict[str, Any]:
+    """A checkpoint's sampling settings `base` with `overrides` on top. A guidance scale given
+    without a `guidance_end` replaces the base's guidance ramp: guidance=0 is unconditional."""
+    overrides = dict(overrides or {})
+    merged = {**(base or {}), **overrides}
+    if "guidance" in overrides and "guidance_end" not in overrides:
+        merged.pop("guidance_end", None)
+    return merged
+
+
 def sampling_overrides(cfg: DictConfig) -> dict[str, Any]:
     """A CLI config's `sampling` dict with its shortcuts `steps`, `guidance` and `seed` (when set) on top."""
     shortcuts = {key: cfg[key] for key in ("steps", "guidance", "seed") if cfg.get(key) is not None}

@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from vocalgen.callbacks.config_in_checkpoint import CHECKPOINT_KEY
 from vocalgen.checkpoints import load_module, read_checkpoint, resolve_checkpoint
-from vocalgen.config import CONFIG_DIR, register_resolvers, sampling_overrides
+from vocalgen.config import CONFIG_DIR, merge_sampling, register_resolvers, sampling_overrides
 from vocalgen.data.beats import validate_bpm
 from vocalgen.errors import CheckpointError, ConfigError
 from vocalgen.metrics.clap_embedder import ClapEmbedder
@@ -84,9 +84,10 @@ def log_evaluation(metrics: dict[str, float], config: dict[str, Any], checkpoint
 def generation_metrics(module: VocalGenModule, config: dict[str, Any], datamodule: Any, split: str,
                        mlflow_dir: str | Path, embedder: str | None, conditions: list[str] | None,
                        sampling: dict[str, Any], baselines: bool, device: str) -> dict[str, float]:
-    """Fréchet distance, condition adherence and CLAP score of clips generated for the conditions of
-    `split` (read from `conditions`, default the checkpoint's `evaluate_conditions`), in the CLAP
-    space of `embedder` (default the checkpoint's `clap_checkpoint`)."""
+    """Fréchet distance, condition adherence and CLAP score of clips generated (with `sampling`, the
+    checkpoint's merged with the overrides) for the conditions of `split` (read from `conditions`,
+    default the checkpoint's `evaluate_conditions`), in the CLAP space of `embedder` (default the
+    checkpoint's `clap_checkpoint`)."""
     embedder = embedder or config.get("clap_checkpoint")
     if not embedder:
         raise ConfigError("evaluating a generator needs a CLAP to embed its audio: give embedder=<clap checkpoint "
@@ -98,8 +99,8 @@ def generation_metrics(module: VocalGenModule, config: dict[str, Any], datamodul
     loader = datamodule.loader(split, shuffle=False)
     clap = ClapEmbedder(stage_checkpoint(embedder, mlflow_dir), seconds=1.0, device=device)
     references = [pair.reference for pair in loader.dataset.pairs]
-    return evaluate_generation(module, loader, references, clap, conditions, {**(config.get("sampling") or {}),
-                               **sampling}, loader.batch_size, device, baselines)
+    return evaluate_generation(module, loader, references, clap, conditions, sampling, loader.batch_size, device,
+                               baselines)
 
 
 def evaluate(checkpoint: str, mlflow_dir: str | Path, data: DictConfig | None = None, split: str = "test",
@@ -117,7 +118,7 @@ def evaluate(checkpoint: str, mlflow_dir: str | Path, data: DictConfig | None = 
     if not module.metrics and not module.generator.sample_rate:
         raise CheckpointError(f"checkpoint {path} (experiment '{config.get('experiment_name')}') defines no "
                               "evaluation metrics (its config has an empty `metrics`) and generates no audio.")
-    sampling = {**(config.get("sampling") or {}), **(sampling or {})}
+    sampling = merge_sampling(config.get("sampling"), sampling)
     if bpms:
         for bpm in bpms:
             validate_bpm(bpm, "bpms=")

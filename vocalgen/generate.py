@@ -12,7 +12,7 @@ from tqdm import tqdm
 
 from vocalgen.checkpoints import load_module, resolve_checkpoint
 from vocalgen.conditions import build_requests
-from vocalgen.config import CONFIG_DIR, register_resolvers, sampling_overrides
+from vocalgen.config import CONFIG_DIR, merge_sampling, register_resolvers, sampling_overrides
 from vocalgen.data.audio_io import audio_files, write_audio
 from vocalgen.errors import CheckpointError
 
@@ -42,7 +42,7 @@ def generate(checkpoint: str, inputs: list[Path] | None, output_dir: str | Path,
     if text and callable(getattr(module.encoder, "check_prompts", None)):
         module.encoder.check_prompts(text)
     requests = build_requests(config, module.encoder, inputs, text, bpm)
-    sampling = {**(config.get("sampling") or {}), **sampling}
+    sampling = merge_sampling(config.get("sampling"), sampling)
     module.to(device)
     written = []
     for start in tqdm(range(0, len(requests), batch_size), desc="generating", unit="batch"):

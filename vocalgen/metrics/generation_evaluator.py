@@ -10,6 +10,7 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
+from vocalgen.config import merge_sampling
 from vocalgen.interfaces import Batch, Condition
 from vocalgen.metrics.clap_embedder import ClapEmbedder
 from vocalgen.metrics.clap_score import paired_cosine
@@ -98,7 +99,7 @@ def evaluate_generation(module: VocalGenModule, loader: Any, reference_paths: li
     conditions, indices, ids, labels = collect_conditions(module, loader, fields, device)
     runs = {"": (conditions, sampling)}
     if baselines:
-        runs["unconditional/"] = (conditions, {**sampling, "guidance": 0.0})
+        runs["unconditional/"] = (conditions, merge_sampling(sampling, {"guidance": 0.0}))
         runs["shuffled/"] = (rows(conditions, derangement(len(indices))), sampling)
     rate = module.generator.sample_rate
     scores: dict[str, float] = {}

@@ -7,6 +7,7 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
+from vocalgen.config import merge_sampling
 from vocalgen.metrics.tempo import estimate_tempo, tempo_accuracy
 from vocalgen.module import VocalGenModule
 
@@ -24,7 +25,7 @@ def evaluate_tempo(module: VocalGenModule, bpms: Sequence[float], guidances: Seq
         estimates = []
         for index, bpm in enumerate(tqdm(requested, desc=f"loops at guidance {guidance:g}", unit="loop")):
             batch = {"bpm": torch.tensor([bpm], device=device)}
-            audio = module.generate(batch, **{**sampling, "guidance": guidance, "seed": seed + index})
+            audio = module.generate(batch, **merge_sampling(sampling, {"guidance": guidance, "seed": seed + index}))
             estimates.append(estimate_tempo(audio[0, 0].cpu(), module.generator.sample_rate))
         accuracy = tempo_accuracy(estimates, requested)
         errors = torch.tensor([abs(e - r) / r for e, r in zip(estimates, requested)])
