@@ -102,8 +102,13 @@ class EchoGenerator(torch.nn.Module):
 
     sample_rate = 8
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.seeds: list[int | None] = []
+
     def generate(self, condition: torch.Tensor, guidance: float = 1.0,
-                 guidance_end: float | None = None) -> torch.Tensor:
+                 guidance_end: float | None = None, seed: int | None = None) -> torch.Tensor:
+        self.seeds.append(seed)
         return (condition if guidance or guidance_end else torch.ones_like(condition))[:, None, :]
 
 
@@ -132,9 +137,11 @@ def test_baselines_are_scored_against_each_items_own_condition_and_reference() -
     vectors = torch.eye(8)
     batches = [{"vector": vectors[i:i + 4], "index": torch.arange(i, i + 4), "reference_id": torch.arange(i, i + 4),
                 "label": torch.arange(i, i + 4)} for i in (0, 4)]
-    scores = evaluate_generation(EchoModule(), batches, [str(i) for i in range(8)], EchoEmbedder(), ["vector"],
+    module = EchoModule()
+    scores = evaluate_generation(module, batches, [str(i) for i in range(8)], EchoEmbedder(), ["vector"],
                                  {"guidance": 1.0, "guidance_end": 3.0}, batch_size=3, device="cpu")
     assert scores["clap_score"] == pytest.approx(1.0) and scores["adherence_mrr"] == pytest.approx(1.0)
     assert scores["shuffled/clap_score"] == pytest.approx(0.0)  # another item's condition, scored against its own
     assert scores["shuffled/adherence_top1"] == 0.0
     assert scores["unconditional/clap_score"] == pytest.approx(1 / math.sqrt(8))  # no guidance ramp back to 3
+    assert module.generator.seeds == [0, 3, 6] * 3  # seeded by row: every run shares its noise

@@ -148,6 +148,9 @@ def test_evaluate_scores_generation_against_both_baselines(chain) -> None:
         assert 0 < metrics[f"{prefix}adherence_mrr"] <= 1 and metrics[f"{prefix}fd"] >= 0
     (run,) = [r for r in all_runs(chain["out"]) if r.info.run_name == "evaluate audioldm_refined"]
     assert "eval/shuffled/adherence_mrr" in run.data.metrics
+    again = evaluate(str(chain["ldm"]), chain["out"] / "mlflow", split="val", sampling={"steps": 2},
+                     baselines=False, log_to_mlflow=False)
+    assert again["fd"] == pytest.approx(metrics["fd"]) and again["rms"] == pytest.approx(metrics["rms"])  # seeded
 
 
 def test_the_clap_embedder_takes_reference_files_of_different_lengths(chain, tmp_path: Path) -> None:

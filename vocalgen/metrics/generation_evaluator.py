@@ -61,14 +61,18 @@ def collect_conditions(module: VocalGenModule, batches: Iterable[Batch], fields:
 
 def generate_all(module: VocalGenModule, conditions: Condition, sampling: dict[str, Any], batch_size: int,
                  device: str, description: str) -> torch.Tensor:
-    """Audio [N, 1, S] generated for every row of `conditions`, `batch_size` rows at a time."""
+    """Audio [N, 1, S] generated for every row of `conditions`, `batch_size` rows at a time. The
+    noise is seeded (sampling's `seed`, default 0, plus the chunk's first row), so a run repeats
+    and runs that differ only in their conditions share their noise."""
     count = len(next(iter(conditions.values()))) if isinstance(conditions, dict) else len(conditions)
+    settings = {key: value for key, value in sampling.items() if key != "seed"}
+    seed = sampling.get("seed") or 0
     clips = []
     for start in tqdm(range(0, count, batch_size), desc=description, unit="batch"):
         chunk = rows(conditions, torch.arange(start, min(start + batch_size, count)))
         chunk = {k: v.to(device) for k, v in chunk.items()} if isinstance(chunk, dict) else chunk.to(device)
         with torch.no_grad():
-            clips.append(module.generator.generate(chunk, **sampling).cpu())
+            clips.append(module.generator.generate(chunk, seed=seed + start, **settings).cpu())
     return torch.cat(clips)
 
 
