@@ -3,6 +3,9 @@
 All towers are tiny (a 1.4 M-parameter HTSAT on 1 s clips, 1-layer 32-wide text towers) and built offline.
 """
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -298,3 +301,9 @@ def test_configs_instantiate_tiny_encoders() -> None:
     with torch.no_grad():
         assert audio({"audio_48k": torch.randn(2, 1, 9600)}).shape == (2, 32)
         assert text({"caption": CAPTIONS[:2]}).shape == (2, 32)
+
+
+def test_hugging_face_stays_offline_when_lightning_is_imported_first() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
+    check = "import lightning, vocalgen, huggingface_hub.constants as c; assert c.HF_HUB_OFFLINE, 'online'"
+    subprocess.run([sys.executable, "-c", check], env=env, check=True, timeout=120)
