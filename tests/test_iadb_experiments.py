@@ -9,7 +9,7 @@ import soundfile as sf
 import torch
 from hydra import compose, initialize_config_dir
 
-from tests.conftest import COMMON_TINY, EXPERIMENT_TINY, TINY_DATA, all_runs
+from tests.conftest import COMMON_TINY, EXPERIMENT_TINY, TINY_DATA, all_runs, mlflow_client
 from vocalgen.checkpoints import load_module
 from vocalgen.config import CONFIG_DIR
 from vocalgen.errors import ConfigError
@@ -96,13 +96,18 @@ def test_a_latent_cache_of_another_encodec_is_refused(stages) -> None:
                             f"data.cache={out / 'latents'}"))
 
 
-def test_tempo_evaluation_scores_each_guidance(stages) -> None:
+def test_tempo_evaluation_scores_each_guidance(stages, tmp_path: Path) -> None:
     metrics = evaluate(str(last(stages["out"], "bpm")), stages["out"] / "mlflow", bpms=[100, 150],
                        guidances=[0, 1, 2], per_bpm=1, sampling={"steps": 2})
     for w in ("0", "1", "2"):
         assert 0 <= metrics[f"g{w}/acc1"] <= metrics[f"g{w}/acc2"] <= 1
         per_tempo = [metrics[f"g{w}/bpm{bpm}/acc1"] for bpm in (100, 150)]
         assert metrics[f"g{w}/acc1"] == pytest.approx(sum(per_tempo) / 2)
+    (run,) = [r for r in all_runs(stages["out"]) if r.info.run_name == "evaluate iadb_bpm"]
+    csv = mlflow_client(stages["out"]).download_artifacts(run.info.run_id, "tempo_estimates.csv", str(tmp_path))
+    rows = Path(csv).read_text().splitlines()
+    assert rows[0] == "guidance,seed,requested_bpm,estimated_bpm" and len(rows) == 1 + 3 * 2
+    assert [row.split(",")[2] for row in rows[1:3]] == ["100", "150"]
     with pytest.raises(ConfigError, match="bpms="):
         evaluate(str(last(stages["out"], "bpm")), stages["out"] / "mlflow", bpms=[0])
 

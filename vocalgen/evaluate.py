@@ -61,9 +61,10 @@ def run_metrics(module: VocalGenModule, evaluators: list[RetrievalEvaluator], lo
 
 
 def log_evaluation(metrics: dict[str, float], config: dict[str, Any], checkpoint: Path, trained_run: str | None,
-                   params: dict[str, Any], split: str, mlflow_dir: str | Path) -> str:
-    """One MLflow run "evaluate <run name>" under the training run (if known) with `params` and the
-    metrics as "eval/<name>"; returns its id."""
+                   params: dict[str, Any], split: str, mlflow_dir: str | Path,
+                   texts: dict[str, str] | None = None) -> str:
+    """One MLflow run "evaluate <run name>" under the training run (if known) with `params`, the
+    metrics as "eval/<name>" and `texts` as artifacts {file name: content}; returns its id."""
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient(store_uri(mlflow_dir))
@@ -77,6 +78,8 @@ def log_evaluation(metrics: dict[str, float], config: dict[str, Any], checkpoint
         client.log_param(run_id, name, str(value))
     for name, value in metrics.items():
         client.log_metric(run_id, f"eval/{name}", value)
+    for name, text in (texts or {}).items():
+        client.log_text(run_id, text, name)
     client.set_terminated(run_id, "FINISHED")
     return run_id
 
@@ -122,11 +125,12 @@ def evaluate(checkpoint: str, mlflow_dir: str | Path, data: DictConfig | None = 
     if bpms:
         for bpm in bpms:
             validate_bpm(bpm, "bpms=")
-        metrics = evaluate_tempo(module.to(device), bpms, guidances or [sampling.get("guidance", 1.0)], per_bpm,
-                                 sampling, device)
+        metrics, estimates = evaluate_tempo(module.to(device), bpms, guidances or [sampling.get("guidance", 1.0)],
+                                            per_bpm, sampling, device)
         if log_to_mlflow:
             log_evaluation(metrics, config, path, read_checkpoint(path)[CHECKPOINT_KEY].get("mlflow_run_id"),
-                           {"bpms": list(bpms), "per_bpm": per_bpm}, "tempo", mlflow_dir)
+                           {"bpms": list(bpms), "per_bpm": per_bpm}, "tempo", mlflow_dir,
+                           {"tempo_estimates.csv": estimates})
         return metrics
     data_cfg = evaluation_data_config(config, data, str(cache_dir) if cache_dir is not None else None)
     if batch_size is not None:

@@ -13,20 +13,24 @@ from vocalgen.module import VocalGenModule
 
 
 def evaluate_tempo(module: VocalGenModule, bpms: Sequence[float], guidances: Sequence[float], per_bpm: int,
-                   sampling: dict[str, Any], device: str, seed: int = 0) -> dict[str, float]:
+                   sampling: dict[str, Any], device: str, seed: int = 0) -> tuple[dict[str, float], str]:
     """For each guidance w: `per_bpm` loops for each of `bpms` → {"g<w>/acc1", "g<w>/acc2",
     "g<w>/tempo_error" (median |estimate − request| / request), and per requested tempo b
     "g<w>/bpm<b>/acc1", "g<w>/bpm<b>/acc2"}. The same seeds at every w, so the scales differ only by
     guidance. A model that ignores tempo (unconditional) still gets `bpm` in its batch; its scores are
-    the chance level of the requests."""
+    the chance level of the requests. Also returns every loop's estimate as CSV text (guidance,
+    seed, requested_bpm, estimated_bpm)."""
     requested = [float(bpm) for bpm in bpms for _ in range(per_bpm)]
     scores: dict[str, float] = {}
+    table = ["guidance,seed,requested_bpm,estimated_bpm"]
     for guidance in guidances:
         estimates = []
         for index, bpm in enumerate(tqdm(requested, desc=f"loops at guidance {guidance:g}", unit="loop")):
             batch = {"bpm": torch.tensor([bpm], device=device)}
             audio = module.generate(batch, **merge_sampling(sampling, {"guidance": guidance, "seed": seed + index}))
             estimates.append(estimate_tempo(audio[0, 0].cpu(), module.generator.sample_rate))
+        table += [f"{guidance:g},{seed + i},{bpm:g},{estimate:.2f}"
+                  for i, (bpm, estimate) in enumerate(zip(requested, estimates))]
         accuracy = tempo_accuracy(estimates, requested)
         errors = torch.tensor([abs(e - r) / r for e, r in zip(estimates, requested)])
         scores.update({f"g{guidance:g}/acc1": accuracy["acc1"], f"g{guidance:g}/acc2": accuracy["acc2"],
@@ -35,4 +39,4 @@ def evaluate_tempo(module: VocalGenModule, bpms: Sequence[float], guidances: Seq
             chosen = [index for index, request in enumerate(requested) if request == bpm]
             per_tempo = tempo_accuracy([estimates[i] for i in chosen], [bpm] * len(chosen))
             scores.update({f"g{guidance:g}/bpm{bpm:g}/{name}": value for name, value in per_tempo.items()})
-    return scores
+    return scores, "\n".join(table) + "\n"
