@@ -31,7 +31,7 @@ def register_resolvers() -> None:
 def merge_sampling(base: dict[str, Any] | None, overrides: dict[str, Any] | None) -> dict[str, Any]:
     """A checkpoint's sampling settings `base` with `overrides` on top. A guidance scale given
     without a `guidance_end` replaces the base's guidance ramp: guidance=0 is unconditional."""
-    overrides = dict(overrides or {})
+    overrides = overrides or {}
     merged = {**(base or {}), **overrides}
     if "guidance" in overrides and "guidance_end" not in overrides:
         merged.pop("guidance_end", None)

@@ -29,14 +29,13 @@ def evaluate_tempo(module: VocalGenModule, bpms: Sequence[float], guidances: Seq
             batch = {"bpm": torch.tensor([bpm], device=device)}
             audio = module.generate(batch, **merge_sampling(sampling, {"guidance": guidance, "seed": seed + index}))
             estimates.append(estimate_tempo(audio[0, 0].cpu(), module.generator.sample_rate))
-        table += [f"{guidance:g},{seed + i},{bpm:g},{estimate:.2f}"
-                  for i, (bpm, estimate) in enumerate(zip(requested, estimates))]
+            table.append(f"{guidance:g},{seed + index},{bpm:g},{estimates[-1]:.2f}")
         accuracy = tempo_accuracy(estimates, requested)
         errors = torch.tensor([abs(e - r) / r for e, r in zip(estimates, requested)])
         scores.update({f"g{guidance:g}/acc1": accuracy["acc1"], f"g{guidance:g}/acc2": accuracy["acc2"],
                        f"g{guidance:g}/tempo_error": float(errors.median())})
-        for bpm in dict.fromkeys(requested):
-            chosen = [index for index, request in enumerate(requested) if request == bpm]
-            per_tempo = tempo_accuracy([estimates[i] for i in chosen], [bpm] * len(chosen))
+        for k, bpm in enumerate(requested[::per_bpm]):  # each tempo's loops are consecutive
+            part = slice(k * per_bpm, (k + 1) * per_bpm)
+            per_tempo = tempo_accuracy(estimates[part], requested[part])
             scores.update({f"g{guidance:g}/bpm{bpm:g}/{name}": value for name, value in per_tempo.items()})
     return scores, "\n".join(table) + "\n"
