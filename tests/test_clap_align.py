@@ -4,8 +4,6 @@ from pathlib import Path
 
 import pytest
 import torch
-from hydra.errors import InstantiationException
-from omegaconf.errors import InterpolationResolutionError
 
 from tests.conftest import all_runs, compose_tiny
 from vocalgen.checkpoints import load_module
@@ -65,6 +63,5 @@ def test_alignment_trains_on_the_named_stages_and_reloads_without_them(stages, t
 def test_a_stage_checkpoint_of_the_wrong_experiment_is_named(stages, tmp_path: Path, data_root: Path) -> None:
     cfg = compose_tiny("qvim_clap_align", tmp_path, data_root, "align", f"qvim_checkpoint={stages['clap']}",
                        f"clap_checkpoint={stages['clap']}")
-    with pytest.raises((CheckpointError, InstantiationException, InterpolationResolutionError),
-                       match="comes from experiment 'clap'.*needs a qvim checkpoint"):
+    with pytest.raises(CheckpointError, match="qvim_checkpoint: .* is a 'clap_gpt2' stage .*needs a qvim checkpoint"):
         train(cfg)

@@ -9,7 +9,7 @@ import torch
 from vocalgen.callbacks.config_in_checkpoint import CHECKPOINT_KEY
 from vocalgen.errors import CheckpointError
 from vocalgen.module import VocalGenModule, build_module
-from vocalgen.tracking import CHECKPOINT_DIR_TAG, store_uri
+from vocalgen.tracking import BEST_CHECKPOINT_TAG, CHECKPOINT_DIR_TAG, store_uri
 
 RUN_ID = re.compile(r"^[0-9a-f]{32}$")
 
@@ -29,7 +29,8 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
 
 
 def resolve_checkpoint(reference: str, mlflow_dir: str | Path, which: str = "last") -> Path:
-    """A checkpoint path, or the `which` ("last" or "best") checkpoint of an MLflow run id."""
+    """A checkpoint path, or the `which` ("last" or "best") checkpoint of an MLflow run id (the best is
+    the one its training tagged; runs from before that tag: the newest epoch checkpoint)."""
     path = Path(reference)
     if path.exists() or not RUN_ID.match(reference):
         return path
@@ -40,6 +41,9 @@ def resolve_checkpoint(reference: str, mlflow_dir: str | Path, which: str = "las
         run = MlflowClient(store_uri(mlflow_dir)).get_run(reference)
     except MlflowException as error:
         raise CheckpointError(f"MLflow run {reference} not found in {mlflow_dir}.") from error
+    best = run.data.tags.get(BEST_CHECKPOINT_TAG)
+    if which == "best" and best and Path(best).is_file():
+        return Path(best)
     folder = run.data.tags.get(CHECKPOINT_DIR_TAG)
     if folder is None:
         raise CheckpointError(f"MLflow run {reference} has no '{CHECKPOINT_DIR_TAG}' tag: it saved no checkpoints.")

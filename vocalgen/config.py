@@ -17,15 +17,11 @@ def short_hash(*values: Any) -> str:
 
 
 def register_resolvers() -> None:
-    """`${project_root:}` → the checkout's absolute path (where conf/ and outputs/ live),
-    `${short_hash:a,b,…}` → 8 hex digits naming those values, and the stage resolvers of
-    vocalgen.stages (`${stage_part:…}`, `${stage_checkpoint:…}`, `${optional_stage:…}`)."""
-    from vocalgen.stages import register_stage_resolvers
-
+    """`${project_root:}` → the checkout's absolute path (where conf/ and outputs/ live) and
+    `${short_hash:a,b,…}` → 8 hex digits naming those values."""
     if not OmegaConf.has_resolver("project_root"):
         OmegaConf.register_new_resolver("project_root", lambda: str(PROJECT_ROOT))
         OmegaConf.register_new_resolver("short_hash", short_hash)
-    register_stage_resolvers()
 
 
 def merge_sampling(base: dict[str, Any] | None, overrides: dict[str, Any] | None) -> dict[str, Any]:

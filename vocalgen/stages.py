@@ -1,13 +1,26 @@
-"""Multi-stage systems: a later stage names an earlier stage's checkpoint (path or MLflow run id).
+"""Multi-stage systems: a later stage loads parts and settings of earlier stages' checkpoints.
 
-`${stage_part:REF,KEY,KIND}` resolves to the config of part KEY (e.g. "encoder",
-"generator.tower") of checkpoint REF, after checking that REF was trained by a KIND experiment;
-`${stage_checkpoint:REF}` resolves to the checkpoint's path; `${optional_stage:REF,KEY,KIND,PREFIX}` to a
-whole `load_part` config of that part (weights under PREFIX), or null when REF is null. The resolved config of the later
-stage then holds the earlier parts' architecture, so its own checkpoints load without REF.
+An experiment declares the earlier stages it needs under `stage_inputs` (root key → the kinds of
+stage it must name), and sets those root keys to a checkpoint path or an MLflow run id:
+
+    stage_inputs:
+      qvim_checkpoint: {kind: [qvim], made_by: +experiment=qvim, pipeline: vocaldm}
+    qvim_checkpoint: ???
+
+Anywhere in the config, a *stage reference* node names such a root key:
+
+    {_stage_: qvim_checkpoint}                                → the checkpoint's path
+    {_stage_: qvim_checkpoint, key: data.fields.imitation}   → that stage's config value at `key`
+    {_stage_: qvim_checkpoint, key: encoder, prefix: encoder.} → a `load_part` config: the part
+                                                                  built from its config, weights under `prefix`
+
+Composing never opens a checkpoint (so `--cfg job` prints every experiment without any);
+`resolve_stages` replaces the references just before the run is built. The resolved config (what a
+later stage's checkpoint records) then holds the earlier parts' architecture, so it reloads without
+the earlier files. A checkpoint records its stage kind as data (the root key `stage_kind`), so a
+renamed or moved class does not make old checkpoints unreadable.
 """
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -16,35 +29,25 @@ from torch import nn
 
 from vocalgen.callbacks.config_in_checkpoint import CHECKPOINT_KEY
 from vocalgen.checkpoints import read_checkpoint, resolve_checkpoint, without_pretrained
-from vocalgen.errors import CheckpointError
+from vocalgen.errors import CheckpointError, ConfigError
 
-# kind → ({config key: the class path a checkpoint of that kind has there}, the experiment to run)
-STAGE_KINDS = {
-    "qvim": ({"generator._target_": "vocalgen.generators.retrieval_head.RetrievalHead",
-              "generator.tower._target_": "vocalgen.encoders.spectrogram.SpectrogramEncoder"}, "+experiment=qvim"),
-    "clap": ({"encoder._target_": "vocalgen.encoders.clap.encoders.ClapAudioEncoder",
-              "generator.tower._target_": "vocalgen.encoders.clap.encoders.ClapTextEncoder"}, "+experiment=clap"),
-    "clap_gpt2": ({"encoder._target_": "vocalgen.encoders.clap.encoders.ClapAudioEncoder",
-                   "generator.tower.tower.backbone": "gpt2"}, "+experiment=clap"),
-    "clap_transformer": ({"encoder._target_": "vocalgen.encoders.clap.encoders.ClapAudioEncoder",
-                          "generator.tower.tower.backbone": "transformer"},
-                         "+experiment=clap generator.tower.tower.backbone=transformer"),
-    "qvim_clap_align": ({"adapter._target_": "vocalgen.adapters.alignment_mlp.AlignmentMLP",
-                         "generator.tower.part._target_": "vocalgen.encoders.clap.encoders.ClapAudioEncoder"},
-                        "+experiment=qvim_clap_align"),
-    "mel_vae": ({"generator._target_": "vocalgen.generators.mel_autoencoder.MelVAEAutoencoder"},
-                "+experiment=mel_vae"),
-    "vocoder": ({"generator._target_": "vocalgen.generators.hifigan_vocoder.HifiGanVocoder"}, "+experiment=vocoder"),
-    "encodec": ({"generator._target_": "vocalgen.generators.encodec_autoencoder.EncodecAutoencoder"},
-                "+experiment=encodec"),
-    "latent_diffusion": ({"generator._target_": "vocalgen.generators.latent_diffusion.LatentDiffusion"},
-                         "+experiment=audioldm_refined"),
-}
+STAGE_KEY = "_stage_"
+CLAP_KINDS = ["clap_gpt2", "clap_transformer"]  # what +experiment=clap records, after its text tower
+
+# Checkpoints written before `stage_kind` was recorded: their kind from the experiment that made them.
+LEGACY_KINDS = {"qvim": "qvim", "qvim_clap_align": "qvim_clap_align", "mel_vae": "mel_vae", "vocoder": "vocoder",
+                "encodec": "encodec", "audioldm_refined": "latent_diffusion", "audioldm": "latent_diffusion"}
 
 
-@lru_cache(maxsize=8)
-def _stage_config(path: str, modified: int) -> dict[str, Any]:
-    return read_checkpoint(path)[CHECKPOINT_KEY]["config"]
+def recorded_kind(config: dict[str, Any]) -> str | None:
+    """The stage kind a checkpoint's config records (`stage_kind`); for older checkpoints, inferred
+    from the experiment that wrote them (a CLAP's kind names its text tower: clap_gpt2 or clap_transformer)."""
+    if config.get("stage_kind"):
+        return str(config["stage_kind"])
+    name = config.get("experiment_name")
+    if name == "clap":
+        return f"clap_{OmegaConf.select(OmegaConf.create(config), 'generator.tower.tower.backbone')}"
+    return LEGACY_KINDS.get(name)
 
 
 def stage_checkpoint(reference: str, mlflow_dir: str | Path) -> Path:
@@ -55,45 +58,98 @@ def stage_checkpoint(reference: str, mlflow_dir: str | Path) -> Path:
     return path.resolve()
 
 
-def stage_part_config(reference: str, key: str, kind: str, mlflow_dir: str | Path) -> Any:
-    """The config of part `key` (or a single value) in the checkpoint `reference`, checked to be a `kind` checkpoint."""
-    path = stage_checkpoint(reference, mlflow_dir)
-    config = _stage_config(str(path), path.stat().st_mtime_ns)
-    checks, experiment = STAGE_KINDS[kind]
-    tree = OmegaConf.create(config)
-    for where, expected in checks.items():
-        found = OmegaConf.select(tree, where)
-        if found != expected:
-            raise CheckpointError(f"stage checkpoint {path} comes from experiment '{config.get('experiment_name')}' "
-                                  f"({where} = {found}); this stage needs a {kind} checkpoint ({experiment}).")
-    part = OmegaConf.select(tree, key)
-    if part is None:
-        raise CheckpointError(f"stage checkpoint {path} has no part '{key}' in its config.")
-    return without_pretrained(OmegaConf.to_container(part)) if OmegaConf.is_config(part) else part
+def read_stage_config(path: Path, kinds: list[str], input_key: str, made_by: str) -> dict[str, Any]:
+    """The resolved config recorded in checkpoint `path`, checked to be one of `kinds`."""
+    config = read_checkpoint(path)[CHECKPOINT_KEY]["config"]
+    kind = recorded_kind(config)
+    if kind not in kinds:
+        raise CheckpointError(f"{input_key}: checkpoint {path} is a '{kind}' stage (experiment "
+                              f"'{config.get('experiment_name')}'); this stage needs a {' or '.join(kinds)} "
+                              f"checkpoint ({made_by}).")
+    return config
 
 
-def register_stage_resolvers() -> None:
-    """Register `stage_part` and `stage_checkpoint` (they read paths.mlflow_dir from the root config)."""
-    if OmegaConf.has_resolver("stage_part"):
-        return
+def missing_inputs_message(cfg: DictConfig) -> str | None:
+    """One line naming the first declared stage input that is not set, what makes it and the
+    pipeline that makes it for you; None when every input is set."""
+    for key, spec in (cfg.get("stage_inputs") or {}).items():
+        if OmegaConf.is_missing(cfg, key):
+            pipeline = spec.get("pipeline")
+            hint = (f"; `python -m vocalgen.pipeline +pipeline={pipeline}` (or {pipeline}_cpu) trains the earlier "
+                    f"stages and hands them on" if pipeline else "")
+            return f"{cfg.experiment_name} needs {key}=RUN_ID_OR_CHECKPOINT, a run of {spec.made_by}{hint}."
+    return None
 
-    def part(reference: str, key: str, kind: str, _root_: DictConfig) -> Any:
-        found = stage_part_config(reference, key, kind, _root_.paths.mlflow_dir)
-        return OmegaConf.create(found) if isinstance(found, dict | list) else found
 
-    def checkpoint(reference: str, _root_: DictConfig) -> str:
-        return str(stage_checkpoint(reference, _root_.paths.mlflow_dir))
+class StageResolver:
+    """Replaces the stage references of one config, reading each earlier checkpoint once."""
 
-    def optional(reference: str | None, key: str, kind: str, prefix: str, _root_: DictConfig) -> Any:
-        if reference is None:
-            return None
-        return OmegaConf.create({"_target_": "vocalgen.stages.load_part",
-                                 "part": part(reference, key, kind, _root_),
-                                 "pretrained": checkpoint(reference, _root_), "prefix": prefix})
+    def __init__(self, cfg: DictConfig) -> None:
+        self.cfg = cfg
+        self.inputs = cfg.get("stage_inputs") or {}
+        self.mlflow_dir = cfg.paths.mlflow_dir
+        self.paths: dict[str, Path | None] = {}
+        self.configs: dict[str, dict[str, Any]] = {}
 
-    OmegaConf.register_new_resolver("stage_part", part)
-    OmegaConf.register_new_resolver("stage_checkpoint", checkpoint)
-    OmegaConf.register_new_resolver("optional_stage", optional)
+    def path(self, input_key: str) -> Path | None:
+        """The checkpoint root key `input_key` names; None when it is null (an optional stage)."""
+        if input_key not in self.paths:
+            if input_key not in self.inputs:
+                raise ConfigError(f"a stage reference names '{input_key}', which stage_inputs does not declare; "
+                                  f"add stage_inputs.{input_key} (kind, made_by, pipeline) to the experiment.")
+            reference = self.cfg[input_key]
+            if reference is None and not self.inputs[input_key].get("optional"):
+                raise ConfigError(f"{input_key} is null, but {self.cfg.experiment_name} cannot do without it; "
+                                  f"set it to a run of {self.inputs[input_key].made_by}.")
+            self.paths[input_key] = None if reference is None else stage_checkpoint(str(reference), self.mlflow_dir)
+        return self.paths[input_key]
+
+    def config(self, input_key: str) -> dict[str, Any]:
+        """The resolved config recorded in the checkpoint of `input_key`, checked to be a declared kind."""
+        if input_key not in self.configs:
+            spec = self.inputs[input_key]
+            kinds = [spec.kind] if isinstance(spec.kind, str) else list(spec.kind)
+            self.configs[input_key] = read_stage_config(self.path(input_key), kinds, input_key, spec.made_by)
+        return self.configs[input_key]
+
+    def replacement(self, node: DictConfig) -> Any:
+        """What the stage reference `node` stands for (see the module docstring)."""
+        input_key = node[STAGE_KEY]
+        path = self.path(input_key)
+        if path is None or node.get("key") is None:
+            return None if path is None else str(path)
+        value = OmegaConf.select(OmegaConf.create(self.config(input_key)), node.key)
+        if value is None:
+            raise CheckpointError(f"{input_key}: checkpoint {path} has no '{node.key}' in its config.")
+        value = without_pretrained(OmegaConf.to_container(value)) if OmegaConf.is_config(value) else value
+        if node.get("prefix") is None:
+            return value
+        return {"_target_": "vocalgen.stages.load_part", "part": value, "pretrained": str(path),
+                "prefix": node.prefix}
+
+    def resolve(self, node: Any) -> Any:
+        """`node` (a plain container, interpolations unresolved) with every stage reference replaced."""
+        if isinstance(node, dict):
+            if STAGE_KEY in node:
+                return self.replacement(OmegaConf.create(node))
+            return {name: self.resolve(child) for name, child in node.items()}
+        if isinstance(node, list):
+            return [self.resolve(child) for child in node]
+        return node
+
+
+def resolve_stages(cfg: DictConfig) -> DictConfig:
+    """A copy of `cfg` with every stage reference replaced (earlier checkpoints are opened here).
+
+    ConfigError naming the key when a declared stage input is not set; CheckpointError when a
+    checkpoint is missing, unreadable or of the wrong kind.
+    """
+    message = missing_inputs_message(cfg)
+    if message:
+        raise ConfigError(message)
+    resolved = OmegaConf.create(StageResolver(cfg).resolve(OmegaConf.to_container(cfg, resolve=False)))
+    OmegaConf.set_struct(resolved, OmegaConf.is_struct(cfg))
+    return resolved
 
 
 def load_stage_weights(module: nn.Module, checkpoint: str | Path, prefix: str) -> None:
@@ -110,8 +166,8 @@ def load_stage_weights(module: nn.Module, checkpoint: str | Path, prefix: str) -
 
 
 def load_part(part: nn.Module, pretrained: str | None, prefix: str) -> nn.Module:
-    """`part` (built from `${stage_part:…}`) with its weights from checkpoint `pretrained` under
-    `prefix`; with `pretrained` None (a reloaded later stage) the weights come from that stage."""
+    """`part` (built from an earlier stage's config) with its weights from checkpoint `pretrained`
+    under `prefix`; with `pretrained` None (a reloaded later stage) the weights come from that stage."""
     if pretrained:
         load_stage_weights(part, pretrained, prefix)
     return part

@@ -14,6 +14,10 @@ from omegaconf import DictConfig, OmegaConf
 
 PARENT_ID_FILE = "mlflow_parent_run_id"
 CHECKPOINT_DIR_TAG = "vocalgen.checkpoint_dir"
+BEST_CHECKPOINT_TAG = "vocalgen.best_checkpoint"
+BEST_SCORE_TAG = "vocalgen.best_score"
+MONITOR_TAG = "vocalgen.monitor"
+PARENT_TAG = "mlflow.parentRunId"
 SWEEP_TAG = "vocalgen.sweep"
 
 
@@ -69,9 +73,11 @@ def ensure_parent_run(client: Any, experiment_id: str, sweep_dir: str, name: str
 
 
 def make_mlflow_logger(experiment_name: str, run_name: str, tags: dict[str, str], mlflow_dir: str,
-                       artifacts_dir: str, run_id: str | None = None) -> MLFlowLogger:
+                       artifacts_dir: str, run_id: str | None = None,
+                       parent_run_id: str | None = None) -> MLFlowLogger:
     """MLFlowLogger for this run: named and tagged after the experiment, nested under the sweep's
-    parent run in a multirun, continuing `run_id` when resuming."""
+    parent run in a multirun, or under `parent_run_id` (a pipeline's run), continuing `run_id` when
+    resuming."""
     from mlflow.tracking import MlflowClient
 
     uri = store_uri(mlflow_dir)
@@ -82,20 +88,39 @@ def make_mlflow_logger(experiment_name: str, run_name: str, tags: dict[str, str]
     with file_lock(Path(mlflow_dir) / ".lock"):
         client = MlflowClient(uri)
         experiment_id = ensure_experiment(client, experiment_name, artifacts_dir)
-        if job is not None and run_id is None:
+        if parent_run_id is not None:
+            tags[PARENT_TAG] = parent_run_id
+            if run_id is not None:  # a resumed run joins the pipeline run that resumed it
+                client.set_tag(run_id, PARENT_TAG, parent_run_id)
+        elif job is not None and run_id is None:
             parent = ensure_parent_run(client, experiment_id, job["dir"], experiment_name)
-            tags.update({"mlflow.parentRunId": parent, SWEEP_TAG: job["dir"], "vocalgen.overrides": job["overrides"]})
+            tags.update({PARENT_TAG: parent, SWEEP_TAG: job["dir"], "vocalgen.overrides": job["overrides"]})
             run_name = f"{run_name} #{job['num']}"
     return MLFlowLogger(experiment_name=experiment_name, run_name=run_name, tracking_uri=uri, tags=tags, run_id=run_id)
 
 
-def log_run_config(logger: MLFlowLogger, cfg: DictConfig, checkpoint_dir: str, resumed: bool) -> None:
-    """Log the resolved config (flattened params once, and config.yaml) and the checkpoint dir tag."""
+def log_run_config(logger: MLFlowLogger, cfg: DictConfig, checkpoint_dir: str, resumed: bool, digest: str) -> None:
+    """Log the resolved config (flattened params once, and config.yaml), the checkpoint dir tag and
+    the config digest tag (vocalgen.config_digest) that lets a pipeline reuse this run."""
+    from vocalgen.config_digest import DIGEST_TAG
+
     client, run_id = logger.experiment, logger.run_id
     container = OmegaConf.to_container(cfg, resolve=True)
     client.set_tag(run_id, CHECKPOINT_DIR_TAG, str(Path(checkpoint_dir).resolve()))
+    client.set_tag(run_id, DIGEST_TAG, digest)
     if resumed:
         client.log_text(run_id, OmegaConf.to_yaml(container), "config_resumed.yaml")
         return
     logger.log_hyperparams({key: value for key, value in container.items() if key != "ckpt_path"})
     client.log_text(run_id, OmegaConf.to_yaml(container), "config.yaml")
+
+
+def log_best_checkpoint(logger: MLFlowLogger, path: str, score: float | None, monitor: str | None) -> None:
+    """Tag the run with its best checkpoint (its last when it never measured `monitor`), the monitored
+    metric's name and its value there."""
+    client, run_id = logger.experiment, logger.run_id
+    client.set_tag(run_id, BEST_CHECKPOINT_TAG, str(Path(path).resolve()))
+    if monitor:
+        client.set_tag(run_id, MONITOR_TAG, monitor)
+    if score is not None:
+        client.set_tag(run_id, BEST_SCORE_TAG, f"{score:.6g}")

@@ -1,4 +1,4 @@
-"""`python -m vocalgen.train +experiment=NAME [key=value …]`: compose → instantiate → fit (→ test)."""
+"""`python -m vocalgen.train +experiment=NAME [key=value …]`: compose → resolve stages → instantiate → fit (→ test)."""
 
 import logging
 from pathlib import Path
@@ -12,21 +12,38 @@ from omegaconf import DictConfig, OmegaConf
 
 from vocalgen.callbacks.config_in_checkpoint import CHECKPOINT_KEY, ConfigInCheckpoint
 from vocalgen.checkpoints import read_checkpoint
+from vocalgen.cli import expected_errors_end_cleanly
 from vocalgen.config import CONFIG_DIR, register_resolvers
+from vocalgen.config_digest import config_digest
+from vocalgen.errors import ConfigError
 from vocalgen.module import build_module
-from vocalgen.tracking import log_run_config
+from vocalgen.stages import resolve_stages
+from vocalgen.tracking import log_best_checkpoint, log_run_config
 
 log = logging.getLogger(__name__)
 register_resolvers()
 
 
 def build_callbacks(cfg: DictConfig) -> list[L.Callback]:
-    callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c is not None]
+    """The configured callbacks (null entries dropped) and the one that embeds `cfg` in checkpoints."""
+    callbacks = []
+    for name, callback in (cfg.get("callbacks") or {}).items():
+        if callback is None:
+            continue
+        if "_target_" not in callback:
+            raise ConfigError(f"callbacks.{name} has settings but no _target_: the callback it configures is not in "
+                              f"this config (callbacks={cfg.callbacks.keys()}); give callbacks.{name}._target_ or "
+                              "remove the settings.")
+        callbacks.append(instantiate(callback))
     return [*callbacks, ConfigInCheckpoint(OmegaConf.to_container(cfg, resolve=True))]
 
 
 def train(cfg: DictConfig) -> float | None:
-    """Train (and optionally test) the configured chain; returns `cfg.optimized_metric` (for sweeps)."""
+    """Train (and optionally test) the configured chain; returns `cfg.optimized_metric` (for sweeps).
+
+    Earlier stages named by the config are opened here (resolve_stages), not while composing."""
+    digest = config_digest(cfg)
+    cfg = resolve_stages(cfg)
     resume_run_id = None
     if cfg.get("ckpt_path"):
         resume_run_id = read_checkpoint(cfg.ckpt_path)[CHECKPOINT_KEY]["mlflow_run_id"]
@@ -35,8 +52,9 @@ def train(cfg: DictConfig) -> float | None:
     module = build_module(cfg)
     logger = instantiate(cfg.logger, **({"run_id": resume_run_id} if resume_run_id else {}))
     trainer: L.Trainer = instantiate(cfg.trainer, logger=logger, callbacks=build_callbacks(cfg))
-    if isinstance(logger, MLFlowLogger) and rank_zero_only.rank == 0:
-        log_run_config(logger, cfg, str(Path(cfg.paths.run_dir) / "checkpoints"), resumed=resume_run_id is not None)
+    tracked = isinstance(logger, MLFlowLogger) and rank_zero_only.rank == 0
+    if tracked:
+        log_run_config(logger, cfg, str(Path(cfg.paths.run_dir) / "checkpoints"), resume_run_id is not None, digest)
     try:
         trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
         if cfg.get("test"):
@@ -46,9 +64,14 @@ def train(cfg: DictConfig) -> float | None:
             # Lightning turns Ctrl-C into SystemExit after its own clean-up
             logger.finalize("KILLED" if isinstance(error, KeyboardInterrupt | SystemExit) else "failed")
         raise
+    best = trainer.checkpoint_callback
+    if tracked and best is not None and (best.best_model_path or best.last_model_path):
+        # a run that never validated (e.g. debug=limit with check_val_every_n_epoch > epochs) hands on its last
+        score = best.best_model_score if best.best_model_path else None
+        log_best_checkpoint(logger, best.best_model_path or best.last_model_path,
+                            None if score is None else float(score), best.monitor)
     logger.finalize("success")
     metric = trainer.callback_metrics.get(cfg.optimized_metric)
-    best = trainer.checkpoint_callback
     if best is not None and best.monitor == cfg.optimized_metric and best.best_model_score is not None:
         metric = best.best_model_score
     if metric is None:
@@ -58,6 +81,7 @@ def train(cfg: DictConfig) -> float | None:
 
 
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="train")
+@expected_errors_end_cleanly
 def main(cfg: DictConfig) -> float | None:
     return train(cfg)
 

@@ -17,7 +17,8 @@ class AudioSampleLogger(L.Callback):
     `<i>_generated.wav` and `<i>.png` under `<output_dir>/epoch_<e>/`, also logged to MLflow
     as artifacts under `samples/epoch_<e>/`, and the RMS of the generated clips as the metric
     `val/generated_rms` (a generator collapsing to silence shows as a fall towards 0).
-    `sampling` holds generator.generate keyword arguments (steps, guidance, …)."""
+    `sampling` holds generator.generate keyword arguments (steps, guidance, …). Nothing is written
+    in a fast dev run (like Lightning's own checkpoints)."""
 
     def __init__(self, output_dir: str, n_examples: int = 3, every_n_epochs: int = 1,
                  sampling: dict[str, Any] | None = None) -> None:
@@ -29,7 +30,7 @@ class AudioSampleLogger(L.Callback):
     @rank_zero_only
     def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         epoch = trainer.current_epoch
-        if trainer.sanity_checking or (epoch + 1) % self.every_n_epochs:
+        if trainer.sanity_checking or trainer.fast_dev_run or (epoch + 1) % self.every_n_epochs:
             return
         dataset = trainer.datamodule.datasets["val"]
         count = min(self.n_examples, len(dataset))

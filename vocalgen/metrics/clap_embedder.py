@@ -8,7 +8,7 @@ import torchaudio.functional as AF
 
 from vocalgen.checkpoints import load_module
 from vocalgen.data.audio_io import fit_length, read_audio
-from vocalgen.stages import stage_part_config
+from vocalgen.stages import CLAP_KINDS, read_stage_config
 
 
 class ClapEmbedder:
@@ -16,7 +16,7 @@ class ClapEmbedder:
     (both unit norm), from a +experiment=clap checkpoint `path`. Clips are cut or padded to `seconds`."""
 
     def __init__(self, path: Path, seconds: float, device: str = "cpu") -> None:
-        stage_part_config(str(path), "encoder", "clap", path.parent)  # CheckpointError unless a CLAP checkpoint
+        read_stage_config(path, CLAP_KINDS, "embedder", "+experiment=clap")  # CheckpointError unless a CLAP
         module, _ = load_module(path)
         self.module = module.to(device)
         self.audio, self.text = module.encoder, module.generator.tower

@@ -1,0 +1,163 @@
+"""Every experiment file prints without any checkpoint and fast-dev-runs on its own, later stages on
+tiny earlier stages made once per module; stage inputs are checked by kind, not by class path."""
+
+from pathlib import Path
+
+import pytest
+import torch
+from hydra import compose, initialize_config_dir
+from omegaconf import DictConfig, OmegaConf
+
+from tests.conftest import COMMON_TINY, EXPERIMENT_TINY, TINY_DATA, run_cli
+from tests.test_iadb_experiments import FRAMES, LOOPS, TINY_ENCODEC, TINY_IADB
+from vocalgen.callbacks.config_in_checkpoint import CHECKPOINT_KEY
+from vocalgen.config import CONFIG_DIR
+from vocalgen.errors import CheckpointError, ConfigError
+from vocalgen.module import build_module
+from vocalgen.stages import resolve_stages
+from vocalgen.train import train
+
+EXPERIMENTS = sorted(path.stem for path in (CONFIG_DIR / "experiment").glob("*.yaml"))
+LOOP_EXPERIMENTS = {name for name in EXPERIMENTS if name.startswith(("encodec", "iadb"))}
+TINY = {**EXPERIMENT_TINY, "encodec": TINY_ENCODEC, "iadb": TINY_IADB, "qvae": EXPERIMENT_TINY["qvae_cpu"],
+        "qvim": EXPERIMENT_TINY["qvim_cpu"], "clap": EXPERIMENT_TINY["clap_cpu"]}
+# what each experiment's stage inputs are fed with: root key → the tiny stage (below) that makes it
+INPUTS = {"qvim_checkpoint": "qvim", "clap_checkpoint": "clap", "align_checkpoint": "align", "vae_checkpoint": "vae",
+          "vocoder_checkpoint": "vocoder", "ldm_checkpoint": "ldm", "encodec_checkpoint": "encodec"}
+
+
+def tiny_overrides(experiment: str, out: Path, data_root: Path) -> list[str]:
+    """Data, paths and sizes that make `experiment` (recipe or _cpu size) a tiny run."""
+    family = experiment if experiment in TINY else experiment.removesuffix("_cpu")
+    sizes = TINY["iadb" if family.startswith("iadb") else family]  # every iadb_* shares the α-blending sizes
+    paths = [f"paths.output_dir={out}", f"paths.run_dir={out}/{experiment}"]
+    if experiment in LOOP_EXPERIMENTS:
+        data = [f"data.root={out}/loops", f"data.synthetic={LOOPS}", f"data.fields.audio_24k.samples={FRAMES * 320}",
+                "data.batch_size=4"]
+        if family == "encodec":
+            data.append("data.fields.beat_phase=null")
+    else:
+        synthetic = ",".join(f"{key}:{value}" for key, value in TINY_DATA.items())
+        data = [f"data.root={data_root}", f"data.synthetic={{{synthetic}}}"]
+    return [*paths, *COMMON_TINY, *data, *sizes]
+
+
+def compose_experiment(experiment: str, *extra: str) -> DictConfig:
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        return compose("train", [f"+experiment={experiment}", *extra])
+
+
+def save_untrained(cfg: DictConfig, path: Path) -> Path:
+    """A checkpoint of `cfg`'s freshly built module, as vocalgen.train writes it (config embedded)."""
+    cfg = resolve_stages(cfg)
+    module = build_module(cfg)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"state_dict": module.state_dict(),
+                CHECKPOINT_KEY: {"config": OmegaConf.to_container(cfg, resolve=True), "mlflow_run_id": None}}, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def tiny_stages(tmp_path_factory: pytest.TempPathFactory, data_root: Path) -> dict[str, Path]:
+    """Untrained tiny checkpoints of every stage that a later one loads: enough to build and step it."""
+    out = tmp_path_factory.mktemp("stages")
+    made: dict[str, Path] = {}
+
+    def make(name: str, experiment: str, *extra: str) -> None:
+        cfg = compose_experiment(experiment, *tiny_overrides(experiment, out, data_root), *extra)
+        made[name] = save_untrained(cfg, out / name / "tiny.ckpt")
+
+    make("qvim", "qvim_cpu")
+    make("clap", "clap_cpu")
+    make("clap_transformer", "clap_cpu", "generator.tower.tower.backbone=transformer",
+         "generator.tower.tower.context_length=32")
+    make("vae", "mel_vae_cpu")
+    make("vocoder", "vocoder_cpu")
+    make("encodec", "encodec_cpu")
+    make("align", "qvim_clap_align", f"qvim_checkpoint={made['qvim']}", f"clap_checkpoint={made['clap']}")
+    make("ldm", "audioldm_refined_cpu", f"clap_checkpoint={made['clap']}", f"vae_checkpoint={made['vae']}",
+         f"vocoder_checkpoint={made['vocoder']}")
+    return made
+
+
+def stage_links(experiment: str, stages: dict[str, Path]) -> list[str]:
+    """`key=checkpoint` for every stage input `experiment` declares."""
+    declared = compose_experiment(experiment).stage_inputs
+    clap = "clap_transformer" if experiment == "audioldm" else "clap"
+    return [f"{key}={stages[clap if key == 'clap_checkpoint' else INPUTS[key]]}" for key in declared]
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_every_experiment_fast_dev_runs(experiment: str, tiny_stages: dict[str, Path], tmp_path: Path,
+                                        data_root: Path) -> None:
+    cfg = compose_experiment(experiment, *tiny_overrides(experiment, tmp_path, data_root),
+                             *stage_links(experiment, tiny_stages), "debug=fdr", "data.cache=null")
+    train(cfg)
+    assert not list(tmp_path.rglob("*.ckpt"))  # a fast dev run writes no checkpoint
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_every_experiment_composes_and_prints_without_opening_a_checkpoint(experiment: str) -> None:
+    cfg = compose_experiment(experiment)
+    assert all(OmegaConf.is_missing(cfg, key) for key in cfg.stage_inputs if key != "vocoder_checkpoint")
+    printed = OmegaConf.to_yaml(cfg)  # what `--cfg job` prints
+    assert f"experiment_name: {cfg.experiment_name}" in printed and "_stage_:" in printed or not cfg.stage_inputs
+
+
+@pytest.mark.slow
+def test_a_later_stage_prints_with_cfg_job_on_the_command_line() -> None:
+    printed = run_cli("vocalgen.train", ["+experiment=iadb_bpm_clap_cpu", "--cfg", "job"], timeout=120)
+    assert printed.returncode == 0, printed.stderr
+    assert "experiment_name: iadb_bpm_clap" in printed.stdout and "encodec_checkpoint: ???" in printed.stdout
+
+
+def test_a_later_stage_without_its_inputs_names_the_key_and_the_pipeline(data_root: Path, tmp_path: Path) -> None:
+    cfg = compose_experiment("qvim_clap_align", *tiny_overrides("qvim_clap_align", tmp_path, data_root), "debug=fdr")
+    with pytest.raises(ConfigError, match=r"needs qvim_checkpoint=.*\+experiment=qvim.*\+pipeline=vocaldm"):
+        train(cfg)
+
+
+@pytest.mark.slow
+def test_the_missing_input_error_is_one_line_with_status_2() -> None:
+    failed = run_cli("vocalgen.train", ["+experiment=qvim_clap_align", "debug=fdr"], timeout=120)
+    assert failed.returncode == 2
+    assert failed.stderr.strip().count("\n") == 0 and "qvim_checkpoint" in failed.stderr, failed.stderr
+
+
+def test_a_stage_of_the_wrong_kind_is_named(tiny_stages: dict[str, Path], tmp_path: Path, data_root: Path) -> None:
+    cfg = compose_experiment("qvim_clap_align", *tiny_overrides("qvim_clap_align", tmp_path, data_root),
+                             f"qvim_checkpoint={tiny_stages['clap']}", f"clap_checkpoint={tiny_stages['clap']}")
+    with pytest.raises(CheckpointError, match="qvim_checkpoint: checkpoint .* is a 'clap_gpt2' stage.*needs a qvim"):
+        resolve_stages(cfg)
+
+
+def test_a_stage_whose_recorded_class_path_moved_still_loads(tiny_stages: dict[str, Path], tmp_path: Path,
+                                                             data_root: Path) -> None:
+    checkpoint = torch.load(tiny_stages["qvim"], weights_only=True)
+    config = checkpoint[CHECKPOINT_KEY]["config"]
+    config["generator"]["_target_"] = "vocalgen.generators.renamed_long_ago.OldRetrievalHead"
+    moved = tmp_path / "moved.ckpt"
+    torch.save(checkpoint, moved)
+    cfg = compose_experiment("qvim_clap_align", *tiny_overrides("qvim_clap_align", tmp_path, data_root),
+                             f"qvim_checkpoint={moved}", f"clap_checkpoint={tiny_stages['clap']}")
+    module = build_module(resolve_stages(cfg))
+    for name, value in module.encoder.query.state_dict().items():
+        assert torch.equal(value, checkpoint["state_dict"][f"encoder.{name}"]), name
+
+
+def test_checkpoints_from_before_the_recorded_kind_are_recognised(tiny_stages: dict[str, Path],
+                                                                  tmp_path: Path, data_root: Path) -> None:
+    checkpoint = torch.load(tiny_stages["clap"], weights_only=True)
+    del checkpoint[CHECKPOINT_KEY]["config"]["stage_kind"]
+    older = tmp_path / "older.ckpt"
+    torch.save(checkpoint, older)
+    cfg = compose_experiment("iadb_clap_cpu", *tiny_overrides("iadb_clap_cpu", tmp_path, data_root),
+                             f"clap_checkpoint={older}", f"encodec_checkpoint={tiny_stages['encodec']}")
+    assert resolve_stages(cfg).generator.denoiser.gate_dim == 32
+
+
+def test_settings_for_a_callback_that_is_not_configured_are_named(tmp_path: Path, data_root: Path) -> None:
+    cfg = compose_experiment("qvim_cpu", *tiny_overrides("qvim_cpu", tmp_path, data_root),
+                             "+callbacks.gradient_norms.modules=[encoder]", "logger=csv")
+    with pytest.raises(ConfigError, match="callbacks.gradient_norms has settings but no _target_"):
+        train(cfg)

@@ -1,0 +1,151 @@
+"""`python -m vocalgen.pipeline`: the audioldm_refined_cpu pipeline end to end at tiny sizes, reuse,
+resume, a late-stage sweep, and the pipeline file's checks."""
+
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+
+from tests.conftest import COMMON_TINY, EXPERIMENT_TINY, TINY_DATA, mlflow_client, run_cli
+from vocalgen.config import CONFIG_DIR
+from vocalgen.errors import ConfigError
+from vocalgen.pipeline.spec import forced_stages, parse_pipeline, split_overrides
+
+STAGES = {"clap": [*EXPERIMENT_TINY["clap_cpu"], "data.batch_size=8"], "mel_vae": EXPERIMENT_TINY["mel_vae"],
+          "vocoder": EXPERIMENT_TINY["vocoder"], "ldm": EXPERIMENT_TINY["audioldm_refined"]}
+
+
+def tiny_pipeline_args(out: Path, data_root: Path) -> list[str]:
+    """audioldm_refined_cpu at tiny sizes: the data and trainer limits for every stage, sizes per stage."""
+    synthetic = ",".join(f"{key}:{value}" for key, value in TINY_DATA.items())
+    common = [f"paths.output_dir={out}", f"data.root={data_root}", f"data.synthetic={{{synthetic}}}", *COMMON_TINY]
+    own = [f"+stage.{stage}.{override}" for stage, overrides in STAGES.items() for override in overrides]
+    return ["+pipeline=audioldm_refined_cpu", *common, *own]
+
+
+def table_rows(stdout: str) -> dict[str, list[str]]:
+    """The end-of-pipeline table: stage → [experiment, run id, how, …]."""
+    rows = {}
+    for line in stdout.splitlines():
+        cells = line.split()
+        if cells and cells[0] in STAGES and len(cells) >= 4 and len(cells[2]) == 32:
+            rows[cells[0]] = cells[1:]
+    return rows
+
+
+def run_pipeline(*args: str) -> dict[str, list[str]]:
+    finished = run_cli("vocalgen.pipeline", list(args), timeout=600)
+    assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
+    return table_rows(finished.stdout), finished.stdout
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory: pytest.TempPathFactory, data_root: Path) -> dict:
+    out = tmp_path_factory.mktemp("pipeline")
+    args = tiny_pipeline_args(out, data_root)
+    rows, stdout = run_pipeline(*args)
+    return {"out": out, "args": args, "rows": rows, "stdout": stdout}
+
+
+@pytest.mark.slow
+def test_a_pipeline_trains_every_stage_in_order_and_nests_them_under_one_run(first_run: dict) -> None:
+    rows = first_run["rows"]
+    assert list(rows) == ["clap", "mel_vae", "vocoder", "ldm"] or set(rows) == set(STAGES)
+    assert {row[2] for row in rows.values()} == {"trained"}
+    assert f"checkpoint={rows['ldm'][1]}" in first_run["stdout"]  # the next commands name the last stage
+    client = mlflow_client(first_run["out"])
+    experiment = client.get_experiment_by_name("pipeline/audioldm_refined_cpu")
+    runs = client.search_runs([experiment.experiment_id])
+    (parent,) = [run for run in runs if "mlflow.parentRunId" not in run.data.tags]
+    children = {run.data.tags["stage"]: run for run in runs if run.data.tags.get("mlflow.parentRunId") ==
+                parent.info.run_id}
+    assert {name: run.info.run_id for name, run in children.items()} == {name: row[1] for name, row in rows.items()}
+    assert parent.info.status == "FINISHED" and all(run.info.status == "FINISHED" for run in children.values())
+    ldm = children["ldm"]  # the LDM was handed the earlier stages' run ids
+    assert ldm.data.params["clap_checkpoint"] == rows["clap"][1]
+    assert ldm.data.params["vocoder_checkpoint"] == rows["vocoder"][1]
+
+
+@pytest.mark.slow
+def test_the_same_command_again_reuses_every_stage_and_trains_nothing(first_run: dict) -> None:
+    before = len(mlflow_client(first_run["out"]).search_runs(
+        [e.experiment_id for e in mlflow_client(first_run["out"]).search_experiments()]))
+    rows, _ = run_pipeline(*first_run["args"])
+    assert {row[2] for row in rows.values()} == {"reused"}
+    assert {name: row[1] for name, row in rows.items()} == {name: row[1] for name, row in first_run["rows"].items()}
+    client = mlflow_client(first_run["out"])
+    after = client.search_runs([e.experiment_id for e in client.search_experiments()])
+    assert len(after) == before + 1  # only the new pipeline run itself
+
+
+@pytest.mark.slow
+def test_a_broken_stage_is_resumed_and_a_forced_one_retrained(first_run: dict) -> None:
+    client = mlflow_client(first_run["out"])
+    ldm = first_run["rows"]["ldm"][1]
+    client.set_terminated(ldm, "KILLED")  # as Ctrl-C leaves it
+    rows, _ = run_pipeline(*first_run["args"])
+    assert rows["ldm"][1:3] == [ldm, "resumed"] and rows["clap"][2] == "reused"
+    assert client.get_run(ldm).info.status == "FINISHED"
+    rows, _ = run_pipeline(*first_run["args"], "force=[vocoder]")
+    assert rows["vocoder"][2] == "trained" and rows["vocoder"][1] != first_run["rows"]["vocoder"][1]
+    assert rows["ldm"][2] == "trained"  # its input changed, so its config digest did
+    assert rows["mel_vae"][2] == "reused"
+
+
+@pytest.mark.slow
+def test_a_late_stage_sweep_trains_the_early_stages_once(first_run: dict) -> None:
+    finished = run_cli("vocalgen.pipeline", ["-m", *first_run["args"], "+stage.ldm.optimizer.lr=1e-3,2e-3"],
+                       timeout=600)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    tables = finished.stdout.split("monitored metric")[1:]
+    assert len(tables) == 2
+    ldm_runs = set()
+    for table in tables:
+        rows = table_rows(table)
+        assert rows["clap"][2] == rows["mel_vae"][2] == "reused"
+        assert rows["ldm"][2] == "trained"
+        ldm_runs.add(rows["ldm"][1])
+    assert len(ldm_runs) == 2
+
+
+def compose_pipeline(name: str, *overrides: str):
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        return compose("run_pipeline", [f"+pipeline={name}", *overrides])
+
+
+@pytest.mark.parametrize("name", sorted(path.stem for path in (CONFIG_DIR / "pipeline").glob("*.yaml")))
+def test_every_pipeline_orders_its_stages_after_their_inputs(name: str) -> None:
+    spec = parse_pipeline(compose_pipeline(name))
+    seen: set[str] = set()
+    for stage in spec.stages:
+        assert set(stage.inputs.values()) <= seen, stage
+        assert (CONFIG_DIR / "experiment" / f"{stage.experiment}.yaml").is_file()
+        seen.add(stage.name)
+    if name.endswith("_cpu"):
+        assert all("_cpu" in stage.experiment or stage.experiment == "qvim_clap_align" for stage in spec.stages)
+
+
+def test_overrides_split_into_every_stage_and_one_stage() -> None:
+    spec = parse_pipeline(compose_pipeline("vocaldm_cpu"))
+    common, own = split_overrides(["+pipeline=vocaldm_cpu", "debug=limit", "+stage.qvim.epochs=5",
+                                   "force=[qvim]", "data.root=/data"], spec)
+    assert common == ["debug=limit", "data.root=/data"] and own["qvim"] == ["epochs=5"] and own["clap"] == []
+    with pytest.raises(ConfigError, match="no stage 'qvm'"):
+        split_overrides(["+stage.qvm.epochs=5"], spec)
+    assert forced_stages(["qvim"], spec) == {"qvim"} and len(forced_stages("all", spec)) == 7
+    with pytest.raises(ConfigError, match="force=\\['nope'\\]"):
+        forced_stages(["nope"], spec)
+
+
+def test_a_pipeline_whose_stages_need_each_other_in_a_cycle_is_refused() -> None:
+    cfg = compose_pipeline("audioldm_refined_cpu", "+pipeline.stages.clap.inputs={x: ldm}")
+    with pytest.raises(ConfigError, match="cycle"):
+        parse_pipeline(cfg)
+
+
+@pytest.mark.slow
+def test_a_fast_dev_run_pipeline_is_refused_before_anything_trains(tmp_path: Path) -> None:
+    refused = run_cli("vocalgen.pipeline", ["+pipeline=audioldm_refined_cpu", "debug=fdr",
+                                            f"paths.output_dir={tmp_path}"], timeout=120)
+    assert refused.returncode == 2 and "debug=limit" in refused.stderr
+    assert not (tmp_path / "runs").exists()
