@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 MLFLOW_DIR := outputs/mlflow
 
-.PHONY: help install train test test-all ui sweep bench lint clean-outputs
+.PHONY: help install train test test-all ui sweep pipeline bench lint clean-outputs
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -33,6 +33,10 @@ ui: $(STAMP)  ## MLflow UI on the project's store at http://127.0.0.1:5000
 
 sweep: $(STAMP)  ## a small example sweep: 2 learning rates of CPU QVAE, 2 epochs each, grouped in MLflow
 	$(PY) -m vocalgen.train -m +experiment=qvae_cpu optimizer.lr=3e-4,8e-4 epochs=2 $(ARGS)
+
+P ?= audioldm_refined_cpu
+pipeline: $(STAMP)  ## a whole system, stage by stage (P=audioldm_refined_cpu, vocaldm_cpu, iadb_cpu, …; ARGS=overrides)
+	$(PY) -m vocalgen.pipeline +pipeline=$(P) $(ARGS)
 
 bench: $(STAMP)  ## throughput: Trainer vs plain loop, feature/retrieval/latent caches, generation speed
 	$(PY) -m bench.run $(ARGS)

@@ -23,6 +23,7 @@ from bench.run import StepTimer, print_figures
 from vocalgen.callbacks.config_in_checkpoint import CHECKPOINT_KEY
 from vocalgen.config import CONFIG_DIR, register_resolvers
 from vocalgen.module import build_module
+from vocalgen.stages import resolve_stages
 
 SYSTEMS = {
     "audioldm": {"experiment": "audioldm_refined_cpu", "sampling_steps": (50,),
@@ -34,9 +35,10 @@ SYSTEMS = {
 
 
 def compose_experiment(experiment: str, overrides: list[str]) -> DictConfig:
+    """`experiment` composed with `overrides`, the earlier stages it names read in (resolve_stages)."""
     register_resolvers()
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        return compose("train", [f"+experiment={experiment}", *overrides])
+        return resolve_stages(compose("train", [f"+experiment={experiment}", *overrides]))
 
 
 def untrained_checkpoint(experiment: str, overrides: list[str], path: Path) -> Path:

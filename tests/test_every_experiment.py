@@ -8,6 +8,7 @@ import torch
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig, OmegaConf
 
+from bench.latent import untrained_checkpoint
 from tests.conftest import COMMON_TINY, EXPERIMENT_TINY, TINY_DATA, run_cli
 from tests.test_iadb_experiments import FRAMES, LOOPS, TINY_ENCODEC, TINY_IADB
 from vocalgen.callbacks.config_in_checkpoint import CHECKPOINT_KEY
@@ -47,16 +48,6 @@ def compose_experiment(experiment: str, *extra: str) -> DictConfig:
         return compose("train", [f"+experiment={experiment}", *extra])
 
 
-def save_untrained(cfg: DictConfig, path: Path) -> Path:
-    """A checkpoint of `cfg`'s freshly built module, as vocalgen.train writes it (config embedded)."""
-    cfg = resolve_stages(cfg)
-    module = build_module(cfg)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"state_dict": module.state_dict(),
-                CHECKPOINT_KEY: {"config": OmegaConf.to_container(cfg, resolve=True), "mlflow_run_id": None}}, path)
-    return path
-
-
 @pytest.fixture(scope="module")
 def tiny_stages(tmp_path_factory: pytest.TempPathFactory, data_root: Path) -> dict[str, Path]:
     """Untrained tiny checkpoints of every stage that a later one loads: enough to build and step it."""
@@ -64,8 +55,9 @@ def tiny_stages(tmp_path_factory: pytest.TempPathFactory, data_root: Path) -> di
     made: dict[str, Path] = {}
 
     def make(name: str, experiment: str, *extra: str) -> None:
-        cfg = compose_experiment(experiment, *tiny_overrides(experiment, out, data_root), *extra)
-        made[name] = save_untrained(cfg, out / name / "tiny.ckpt")
+        (out / name).mkdir()
+        made[name] = untrained_checkpoint(experiment, [*tiny_overrides(experiment, out, data_root), *extra],
+                                          out / name / "tiny.ckpt")
 
     make("qvim", "qvim_cpu")
     make("clap", "clap_cpu")

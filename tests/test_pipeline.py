@@ -5,11 +5,14 @@ from pathlib import Path
 
 import pytest
 from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
 
 from tests.conftest import COMMON_TINY, EXPERIMENT_TINY, TINY_DATA, mlflow_client, run_cli
 from vocalgen.config import CONFIG_DIR
+from vocalgen.config_digest import config_digest
 from vocalgen.errors import ConfigError
-from vocalgen.pipeline.spec import forced_stages, parse_pipeline, split_overrides
+from vocalgen.pipeline.runner import compose_stage
+from vocalgen.pipeline.spec import StageSpec, forced_stages, parse_pipeline, split_overrides
 
 STAGES = {"clap": [*EXPERIMENT_TINY["clap_cpu"], "data.batch_size=8"], "mel_vae": EXPERIMENT_TINY["mel_vae"],
           "vocoder": EXPERIMENT_TINY["vocoder"], "ldm": EXPERIMENT_TINY["audioldm_refined"]}
@@ -33,7 +36,7 @@ def table_rows(stdout: str) -> dict[str, list[str]]:
     return rows
 
 
-def run_pipeline(*args: str) -> dict[str, list[str]]:
+def run_pipeline(*args: str) -> tuple[dict[str, list[str]], str]:
     finished = run_cli("vocalgen.pipeline", list(args), timeout=600)
     assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
     return table_rows(finished.stdout), finished.stdout
@@ -79,33 +82,25 @@ def test_the_same_command_again_reuses_every_stage_and_trains_nothing(first_run:
 
 
 @pytest.mark.slow
-def test_a_broken_stage_is_resumed_and_a_forced_one_retrained(first_run: dict) -> None:
+def test_a_late_stage_sweep_resumes_a_broken_run_and_trains_each_new_value_once(first_run: dict) -> None:
     client = mlflow_client(first_run["out"])
     ldm = first_run["rows"]["ldm"][1]
     client.set_terminated(ldm, "KILLED")  # as Ctrl-C leaves it
-    rows, _ = run_pipeline(*first_run["args"])
-    assert rows["ldm"][1:3] == [ldm, "resumed"] and rows["clap"][2] == "reused"
-    assert client.get_run(ldm).info.status == "FINISHED"
-    rows, _ = run_pipeline(*first_run["args"], "force=[vocoder]")
-    assert rows["vocoder"][2] == "trained" and rows["vocoder"][1] != first_run["rows"]["vocoder"][1]
-    assert rows["ldm"][2] == "trained"  # its input changed, so its config digest did
-    assert rows["mel_vae"][2] == "reused"
-
-
-@pytest.mark.slow
-def test_a_late_stage_sweep_trains_the_early_stages_once(first_run: dict) -> None:
-    finished = run_cli("vocalgen.pipeline", ["-m", *first_run["args"], "+stage.ldm.optimizer.lr=1e-3,2e-3"],
+    lr = OmegaConf.select(compose_experiment_cfg("audioldm_refined_cpu"), "optimizer.lr")
+    finished = run_cli("vocalgen.pipeline", ["-m", *first_run["args"], f"+stage.ldm.optimizer.lr={lr},{lr * 2}"],
                        timeout=600)
     assert finished.returncode == 0, finished.stderr[-3000:]
-    tables = finished.stdout.split("monitored metric")[1:]
-    assert len(tables) == 2
-    ldm_runs = set()
-    for table in tables:
-        rows = table_rows(table)
-        assert rows["clap"][2] == rows["mel_vae"][2] == "reused"
-        assert rows["ldm"][2] == "trained"
-        ldm_runs.add(rows["ldm"][1])
-    assert len(ldm_runs) == 2
+    first, second = (table_rows(table) for table in finished.stdout.split("monitored metric")[1:])
+    for rows in (first, second):  # the early stages: trained once, before the sweep
+        assert [rows[stage][2] for stage in ("clap", "mel_vae", "vocoder")] == ["reused"] * 3
+    assert first["ldm"][1:3] == [ldm, "resumed"]  # the same config as the broken run: resumed, same run
+    assert second["ldm"][2] == "trained" and second["ldm"][1] != ldm
+    assert client.get_run(ldm).info.status == "FINISHED"
+
+
+def compose_experiment_cfg(experiment: str):
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        return compose("train", [f"+experiment={experiment}"])
 
 
 def compose_pipeline(name: str, *overrides: str):
@@ -143,9 +138,27 @@ def test_a_pipeline_whose_stages_need_each_other_in_a_cycle_is_refused() -> None
         parse_pipeline(cfg)
 
 
-@pytest.mark.slow
-def test_a_fast_dev_run_pipeline_is_refused_before_anything_trains(tmp_path: Path) -> None:
-    refused = run_cli("vocalgen.pipeline", ["+pipeline=audioldm_refined_cpu", "debug=fdr",
-                                            f"paths.output_dir={tmp_path}"], timeout=120)
-    assert refused.returncode == 2 and "debug=limit" in refused.stderr
-    assert not (tmp_path / "runs").exists()
+def test_a_fast_dev_run_or_an_unfed_stage_is_refused_before_anything_trains() -> None:
+    spec = parse_pipeline(compose_pipeline("audioldm_refined_cpu"))
+    clap, *_, ldm = spec.stages
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        with pytest.raises(ConfigError, match="debug=fdr.*saves no checkpoint.*debug=limit"):
+            compose_stage(spec, clap, ["debug=fdr"], [], {})
+        with pytest.raises(ConfigError, match="logger=mlflow"):
+            compose_stage(spec, clap, ["logger=csv"], [], {})
+        unfed = StageSpec("ldm", "audioldm_refined_cpu", {"clap_checkpoint": "clap"})
+        with pytest.raises(ConfigError, match="needs vae_checkpoint, and the pipeline feeds it no stage"):
+            compose_stage(spec, unfed, [], [], {"clap": "0" * 32})
+        assert compose_stage(spec, ldm, [], [], {"clap": "a" * 32}).cfg.clap_checkpoint == "a" * 32
+
+
+def test_the_config_digest_ignores_where_a_run_is_recorded_and_follows_what_it_learns() -> None:
+    def digest(*overrides: str) -> str:
+        with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+            return config_digest(compose("train", ["+experiment=qvae_cpu", *overrides]))
+
+    base = digest()
+    assert base == digest("paths.output_dir=/elsewhere", "+tags.stage=x", "ckpt_path=/a/last.ckpt",
+                          "logger.parent_run_id=abc", "callbacks.audio_samples.n_examples=1")
+    assert base != digest("optimizer.lr=1e-3")
+    assert base != digest("generator.sample_rate=16000")  # the source of an interpolation (data.fields.audio)

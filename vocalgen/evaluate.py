@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 from vocalgen.callbacks.config_in_checkpoint import CHECKPOINT_KEY
 from vocalgen.checkpoints import load_module, read_checkpoint, resolve_checkpoint
+from vocalgen.cli import expected_errors_end_cleanly
 from vocalgen.config import CONFIG_DIR, merge_sampling, register_resolvers, sampling_overrides
 from vocalgen.data.beats import validate_bpm
 from vocalgen.errors import CheckpointError, ConfigError
@@ -154,6 +155,7 @@ def evaluate(checkpoint: str, mlflow_dir: str | Path, data: DictConfig | None = 
 
 
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="evaluate")
+@expected_errors_end_cleanly
 def main(cfg: DictConfig) -> None:
     metrics = evaluate(cfg.checkpoint, cfg.paths.mlflow_dir, cfg.get("data"), cfg.split, cfg.which,
                        cfg.batch_size, cfg.device, cfg.log_to_mlflow, cfg.paths.cache_dir, cfg.embedder,

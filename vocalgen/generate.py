@@ -11,6 +11,7 @@ from torch.utils.data import default_collate
 from tqdm import tqdm
 
 from vocalgen.checkpoints import load_module, resolve_checkpoint
+from vocalgen.cli import expected_errors_end_cleanly
 from vocalgen.conditions import build_requests
 from vocalgen.config import CONFIG_DIR, merge_sampling, register_resolvers, sampling_overrides
 from vocalgen.data.audio_io import audio_files, write_audio
@@ -56,6 +57,7 @@ def generate(checkpoint: str, inputs: list[Path] | None, output_dir: str | Path,
 
 
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="generate")
+@expected_errors_end_cleanly
 def main(cfg: DictConfig) -> None:
     sampling = sampling_overrides(cfg)
     inputs = audio_files(cfg.input, "input") if cfg.get("input") else None

@@ -1,4 +1,4 @@
-"""The small typed interfaces of each part kind (DESIGN.md, "How data flows").
+"""The small typed interfaces of each part kind (docs/design.md, "How data flows").
 
 A batch is a dict of named fields (e.g. "imitation" [B, 1, F, T], "audio" [B, 1, N], "caption"
 list[str]). Parts are plain nn.Modules built by Hydra and injected into VocalGenModule.

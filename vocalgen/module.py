@@ -23,7 +23,7 @@ def batch_size_of(batch: Batch) -> int:
 
 
 class VocalGenModule(L.LightningModule):
-    """Runs batch → encoder → adapter → generator.training_forward → loss (DESIGN.md).
+    """Runs batch → encoder → adapter → generator.training_forward → loss (docs/design.md).
 
     `optimizer` and `scheduler` are partials: optimizer(param_groups) and
     scheduler(optimizer, total_steps=…, steps_per_epoch=…). `param_groups` holds rules (see

@@ -8,6 +8,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from vocalgen.checkpoints import load_module, resolve_checkpoint
+from vocalgen.cli import expected_errors_end_cleanly
 from vocalgen.config import CONFIG_DIR, register_resolvers
 from vocalgen.data.audio_io import audio_files
 from vocalgen.data.fields import FieldReader
@@ -53,6 +54,7 @@ def retrieve(checkpoint: str, query: Path, sounds: Path, mlflow_dir: str | Path,
 
 
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="retrieve")
+@expected_errors_end_cleanly
 def main(cfg: DictConfig) -> None:
     queries, sounds, scores, embedded = retrieve(cfg.checkpoint, Path(cfg.query), Path(cfg.sounds),
                                                  cfg.paths.mlflow_dir, cfg.cache_dir, cfg.which, cfg.batch_size)

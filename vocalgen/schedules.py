@@ -65,7 +65,7 @@ class EpochWarmupCosineHoldFactor:
 def epoch_warmup_cosine_hold(optimizer: Optimizer, total_steps: int, steps_per_epoch: int,
                              start_factor: float = 1 / 3, warmup_epochs: float = 1.0, decay_epochs: float = 7.0,
                              end_factor: float = 1 / 3) -> LambdaLR:
-    """The QVIM schedule (RECIPES.md) with lr = the peak: 1e-4 → 3e-4 over epoch 1, cosine back to
+    """The QVIM schedule (docs/recipes.md, "QVIM") with lr = the peak: 1e-4 → 3e-4 over epoch 1, cosine back to
     1e-4 over 7 epochs, then constant (factors 1/3 → 1 → 1/3 of optimizer.lr = 3e-4)."""
     return LambdaLR(optimizer, EpochWarmupCosineHoldFactor(steps_per_epoch, start_factor, warmup_epochs,
                                                            decay_epochs, end_factor))

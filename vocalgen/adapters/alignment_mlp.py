@@ -7,7 +7,8 @@ from vocalgen.interfaces import Adapter, Outputs
 
 
 class AlignmentMLP(Adapter):
-    """in_dim → hidden → LayerNorm → GELU → out_dim → LayerNorm → L2-normalise (RECIPES.md, QVIM-LDM).
+    """in_dim → hidden → LayerNorm → GELU → out_dim → LayerNorm → L2-normalise
+    (docs/recipes.md, "QVIM-LDM").
 
     Input [B, D] or tokens [B, N, D] (TwoTowerEncoder: imitation, reference). Returns
     {"condition": adapted first token [B, out_dim]} and, with a second token,

@@ -1,4 +1,4 @@
-"""The AudioLDM mel front-end (RECIPES.md, "Shared audio front-ends"), shared by the mel VAE,
+"""The AudioLDM mel front-end (docs/recipes.md, "Shared audio front-ends"), shared by the mel VAE,
 the vocoder and the latent diffusion pretransform."""
 
 import torch

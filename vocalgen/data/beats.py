@@ -1,4 +1,4 @@
-"""Beat times and the beat-phase sawtooth that conditions loop generation (RECIPES.md, α-(de)blending)."""
+"""Beat times and the beat-phase sawtooth that conditions loop generation (docs/recipes.md, "α-(de)blending")."""
 
 import math
 from collections.abc import Sequence

@@ -1,4 +1,4 @@
-"""The QVIM log-mel front-end (RECIPES.md, "Shared audio front-ends")."""
+"""The QVIM log-mel front-end (docs/recipes.md, "Shared audio front-ends")."""
 
 import torch
 import torchaudio

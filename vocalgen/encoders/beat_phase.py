@@ -1,4 +1,4 @@
-"""The beat-phase sawtooth that conditions loop generation on tempo (RECIPES.md, α-(de)blending)."""
+"""The beat-phase sawtooth that conditions loop generation on tempo (docs/recipes.md, "α-(de)blending")."""
 
 import torch
 

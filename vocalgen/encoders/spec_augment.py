@@ -1,4 +1,4 @@
-"""Train-time augmentation of log-mel batches [B, 1, F, T] (RECIPES.md, QVIM front-end)."""
+"""Train-time augmentation of log-mel batches [B, 1, F, T] (docs/recipes.md, "Shared audio front-ends")."""
 
 import torch
 from torch import Tensor, nn
