@@ -110,8 +110,9 @@ def test_a_later_stage_without_its_inputs_names_the_key_and_the_pipeline(data_ro
 
 
 @pytest.mark.slow
-def test_the_missing_input_error_is_one_line_with_status_2() -> None:
-    failed = run_cli("vocalgen.train", ["+experiment=qvim_clap_align", "debug=fdr"], timeout=120)
+def test_the_missing_input_error_is_one_line_with_status_2(tmp_path: Path) -> None:
+    failed = run_cli("vocalgen.train", ["+experiment=qvim_clap_align", "debug=fdr", f"paths.output_dir={tmp_path}",
+                                        f"hydra.run.dir={tmp_path}/run"], timeout=120)
     assert failed.returncode == 2
     assert failed.stderr.strip().count("\n") == 0 and "qvim_checkpoint" in failed.stderr, failed.stderr
 
