@@ -69,7 +69,7 @@ def compose_stage(spec: PipelineSpec, stage: StageSpec, common: list[str], own: 
 
 
 class PipelineRunner:
-    """Runs `spec` once (one Hydra job), recording it as one parent MLflow run."""
+    """Runs `spec` once (one Hydra job), recording it as one parent MLflow run (`parent`, made by `run`)."""
 
     def __init__(self, spec: PipelineSpec, cfg: DictConfig, common: list[str], per_stage: dict[str, list[str]],
                  forced: set[str], run_dir: Path, tags: dict[str, str]) -> None:
@@ -80,9 +80,8 @@ class PipelineRunner:
         self.mlflow_dir = cfg.paths.mlflow_dir
         self.client = MlflowClient(store_uri(self.mlflow_dir))
         self.experiment = f"pipeline/{spec.name}"
-        experiment_id = ensure_experiment(self.client, self.experiment, cfg.paths.mlflow_artifacts_dir)
-        self.parent = self.client.create_run(experiment_id, run_name=spec.name,
-                                             tags={"pipeline": spec.name, **tags}).info.run_id
+        self.tags = {"pipeline": spec.name, **tags}
+        self.parent = ""
 
     def check_all(self) -> None:
         """Compose every stage before training any (stages fed by earlier ones with placeholder ids),
@@ -92,11 +91,13 @@ class PipelineRunner:
             compose_stage(self.spec, stage, self.common, self.per_stage[stage.name], placeholders)
 
     def run(self) -> list[StageOutcome]:
-        """Every stage in order; the parent run ends FINISHED, FAILED or KILLED accordingly."""
+        """Every stage in order, after all were composed; the parent run ends FINISHED, FAILED or KILLED."""
+        self.check_all()  # before the parent run exists: a config error leaves nothing in MLflow
+        experiment_id = ensure_experiment(self.client, self.experiment, self.cfg.paths.mlflow_artifacts_dir)
+        self.parent = self.client.create_run(experiment_id, run_name=self.spec.name, tags=self.tags).info.run_id
         outcomes: list[StageOutcome] = []
         run_ids: dict[str, str] = {}
         try:
-            self.check_all()
             for stage in self.spec.stages:
                 plan = compose_stage(self.spec, stage, self.common, self.per_stage[stage.name], run_ids)
                 plan.digest = config_digest(plan.cfg)
