@@ -22,8 +22,8 @@ install: $(STAMP)  ## create .venv and install vocalgen (editable, pinned by con
 train: $(STAMP)  ## train QVAE on the embedded synthetic set, sized for CPU (+experiment=qvae_cpu)
 	$(PY) -m vocalgen.train +experiment=qvae_cpu $(ARGS)
 
-test: $(STAMP)  ## run the test suite in 2 processes, a test file each (GPU tests skip without a GPU)
-	$(PY) -m pytest -q -n 2 --dist loadfile $(ARGS)
+test: $(STAMP)  ## run the test suite (GPU tests skip without a GPU)
+	$(PY) -m pytest -q $(ARGS)
 
 ui: $(STAMP)  ## MLflow UI on the project's store at http://127.0.0.1:5000
 	mkdir -p $(MLFLOW_DIR)/artifacts
