@@ -21,7 +21,8 @@ STAGES = {"clap": [*EXPERIMENT_TINY["clap_cpu"], "data.batch_size=8"], "mel_vae"
 def tiny_pipeline_args(out: Path, data_root: Path) -> list[str]:
     """audioldm_refined_cpu at tiny sizes: the data and trainer limits for every stage, sizes per stage."""
     synthetic = ",".join(f"{key}:{value}" for key, value in TINY_DATA.items())
-    common = [f"paths.output_dir={out}", f"data.root={data_root}", f"data.synthetic={{{synthetic}}}", *COMMON_TINY]
+    common = [f"paths.output_dir={out}", f"data.root={data_root}", f"data.synthetic={{{synthetic}}}", *COMMON_TINY,
+              "callbacks.audio_samples=null", "trainer.num_sanity_val_steps=0"]  # fewer seconds a stage
     own = [f"+stage.{stage}.{override}" for stage, overrides in STAGES.items() for override in overrides]
     return ["+pipeline=audioldm_refined_cpu", *common, *own]
 
