@@ -89,7 +89,7 @@ class StageResolver:
         self.inputs = cfg.get("stage_inputs") or {}
         self.mlflow_dir = cfg.paths.mlflow_dir
         self.paths: dict[str, Path | None] = {}
-        self.configs: dict[str, dict[str, Any]] = {}
+        self.configs: dict[str, DictConfig] = {}
 
     def path(self, input_key: str) -> Path | None:
         """The checkpoint root key `input_key` names; None when it is null (an optional stage)."""
@@ -104,34 +104,34 @@ class StageResolver:
             self.paths[input_key] = None if reference is None else stage_checkpoint(str(reference), self.mlflow_dir)
         return self.paths[input_key]
 
-    def config(self, input_key: str) -> dict[str, Any]:
-        """The resolved config recorded in the checkpoint of `input_key`, checked to be a declared kind."""
+    def config(self, input_key: str) -> DictConfig:
+        """The resolved config recorded in the checkpoint of `input_key` (read once), checked to be a declared kind."""
         if input_key not in self.configs:
             spec = self.inputs[input_key]
             kinds = [spec.kind] if isinstance(spec.kind, str) else list(spec.kind)
-            self.configs[input_key] = read_stage_config(self.path(input_key), kinds, input_key, spec.made_by)
+            config = read_stage_config(self.path(input_key), kinds, input_key, spec.made_by)
+            self.configs[input_key] = OmegaConf.create(config)
         return self.configs[input_key]
 
-    def replacement(self, node: DictConfig) -> Any:
+    def replacement(self, node: dict[str, Any]) -> Any:
         """What the stage reference `node` stands for (see the module docstring)."""
-        input_key = node[STAGE_KEY]
+        input_key, key, prefix = node[STAGE_KEY], node.get("key"), node.get("prefix")
         path = self.path(input_key)
-        if path is None or node.get("key") is None:
+        if path is None or key is None:
             return None if path is None else str(path)
-        value = OmegaConf.select(OmegaConf.create(self.config(input_key)), node.key)
+        value = OmegaConf.select(self.config(input_key), key)
         if value is None:
-            raise CheckpointError(f"{input_key}: checkpoint {path} has no '{node.key}' in its config.")
+            raise CheckpointError(f"{input_key}: checkpoint {path} has no '{key}' in its config.")
         value = without_pretrained(OmegaConf.to_container(value)) if OmegaConf.is_config(value) else value
-        if node.get("prefix") is None:
+        if prefix is None:
             return value
-        return {"_target_": "vocalgen.stages.load_part", "part": value, "pretrained": str(path),
-                "prefix": node.prefix}
+        return {"_target_": "vocalgen.stages.load_part", "part": value, "pretrained": str(path), "prefix": prefix}
 
     def resolve(self, node: Any) -> Any:
         """`node` (a plain container, interpolations unresolved) with every stage reference replaced."""
         if isinstance(node, dict):
             if STAGE_KEY in node:
-                return self.replacement(OmegaConf.create(node))
+                return self.replacement(node)
             return {name: self.resolve(child) for name, child in node.items()}
         if isinstance(node, list):
             return [self.resolve(child) for child in node]

@@ -12,6 +12,8 @@ from lightning.pytorch.loggers import MLFlowLogger
 from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig, OmegaConf
 
+from vocalgen.config_digest import DIGEST_TAG
+
 PARENT_ID_FILE = "mlflow_parent_run_id"
 CHECKPOINT_DIR_TAG = "vocalgen.checkpoint_dir"
 BEST_CHECKPOINT_TAG = "vocalgen.best_checkpoint"
@@ -102,8 +104,6 @@ def make_mlflow_logger(experiment_name: str, run_name: str, tags: dict[str, str]
 def log_run_config(logger: MLFlowLogger, cfg: DictConfig, checkpoint_dir: str, resumed: bool, digest: str) -> None:
     """Log the resolved config (flattened params once, and config.yaml), the checkpoint dir tag and
     the config digest tag (vocalgen.config_digest) that lets a pipeline reuse this run."""
-    from vocalgen.config_digest import DIGEST_TAG
-
     client, run_id = logger.experiment, logger.run_id
     container = OmegaConf.to_container(cfg, resolve=True)
     client.set_tag(run_id, CHECKPOINT_DIR_TAG, str(Path(checkpoint_dir).resolve()))

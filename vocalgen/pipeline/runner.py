@@ -24,14 +24,14 @@ class StageFailed(VocalGenError):
     """A stage's training process ended with an error (its own output says which)."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class StagePlan:
-    """A stage composed for this invocation: the overrides its training gets and their digest."""
+    """A stage composed for this invocation: the overrides its training gets, its config and its digest."""
 
     stage: StageSpec
     overrides: list[str]
     cfg: DictConfig
-    digest: str = ""
+    digest: str
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def compose_stage(spec: PipelineSpec, stage: StageSpec, common: list[str], own: 
         if OmegaConf.is_missing(cfg, key) and key not in stage.inputs:
             raise ConfigError(f"{where} needs {key}, and the pipeline feeds it no stage: add `inputs: {{{key}: "
                               f"STAGE}}` to pipeline.stages.{stage.name}, or +stage.{stage.name}.{key}=RUN_ID.")
-    return StagePlan(stage, overrides, cfg)
+    return StagePlan(stage, overrides, cfg, config_digest(cfg))
 
 
 class PipelineRunner:
@@ -100,7 +100,6 @@ class PipelineRunner:
         try:
             for stage in self.spec.stages:
                 plan = compose_stage(self.spec, stage, self.common, self.per_stage[stage.name], run_ids)
-                plan.digest = config_digest(plan.cfg)
                 outcome = self.obtain(plan)
                 run_ids[stage.name] = outcome.run.run_id
                 outcomes.append(outcome)
