@@ -11,10 +11,12 @@ MLFLOW_DIR := outputs/mlflow
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
+# --no-compile: Python compiles a module when it is first imported, so the ~23k files of the set
+# (torch, transformers, scipy, …) are not all byte-compiled up front, of which only a fraction is used.
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip setuptools wheel
-	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(PY) -m pip install --quiet --no-compile -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)  ## create .venv and install vocalgen (editable, pinned by constraints.txt); fast when done

@@ -1,13 +1,20 @@
 """Shared fixtures: a tiny synthetic dataset, tiny-model overrides, config composition, CLI runs."""
 
+import importlib
+import io
 import os
 import subprocess
 import sys
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
 import torch
 from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from vocalgen.config import CONFIG_DIR, PROJECT_ROOT, register_resolvers
@@ -114,10 +121,40 @@ def compose_tiny(experiment: str, output_dir: Path, data_root: Path, run: str, *
 
 
 def run_cli(module: str, args: list[str], timeout: int = 300) -> subprocess.CompletedProcess:
-    """Run `python -m module args…` from the project root; returns the finished process."""
+    """Run `python -m module args…` in a new interpreter from the project root; returns the finished
+    process. Only for what needs its own process (DDP relaunches its command, import-order checks):
+    a new interpreter spends 6–12 s importing Lightning on 2 cores before it does anything."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     return subprocess.run([sys.executable, "-m", module, *args], cwd=PROJECT_ROOT, env=env, capture_output=True,
                           text=True, timeout=timeout)
+
+
+@dataclass(frozen=True)
+class Finished:
+    """What a command left: its exit status and what it printed (children's output is not in it)."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_main(module: str, args: list[str]) -> Finished:
+    """`python -m module args…` in this process: the module's Hydra `main` with sys.argv set, so the
+    command line is parsed, composed, run and its errors reported exactly as from a shell (exit status
+    included), without a new interpreter's imports. Hydra's global state is cleared afterwards."""
+    imported = importlib.import_module(module)
+    main = getattr(imported, "main", None) or importlib.import_module(f"{module}.__main__").main
+    stdout, stderr = io.StringIO(), io.StringIO()
+    returncode = 0
+    with patch.object(sys, "argv", [module, *args]), redirect_stdout(stdout), redirect_stderr(stderr):
+        try:
+            main()
+        except SystemExit as exit_:
+            returncode = exit_.code if isinstance(exit_.code, int) else 1
+        finally:
+            GlobalHydra.instance().clear()
+            HydraConfig.instance().cfg = None
+    return Finished(returncode, stdout.getvalue(), stderr.getvalue())
 
 
 def mlflow_client(output_dir: Path):

@@ -7,7 +7,7 @@ from hydra import compose, initialize_config_dir
 from hydra.errors import ConfigCompositionException
 from hydra.utils import instantiate
 
-from tests.conftest import run_cli
+from tests.conftest import run_main
 from vocalgen.config import CONFIG_DIR, merge_sampling
 from vocalgen.interfaces import Adapter, Encoder, Generator, Loss
 from vocalgen.module import VocalGenModule, build_module
@@ -53,12 +53,11 @@ def test_unknown_key_is_named() -> None:
         compose("train", ["+experiment=qvae", "optimizer.lrr=1e-3"])
 
 
-@pytest.mark.slow
 def test_cli_reports_unknown_key_and_missing_checkpoint(tmp_path: Path) -> None:
-    unknown = run_cli("vocalgen.train", ["+experiment=qvae_cpu", "optimizer.lrr=1e-3",
+    unknown = run_main("vocalgen.train", ["+experiment=qvae_cpu", "optimizer.lrr=1e-3",
                                          f"paths.output_dir={tmp_path}"])
     assert unknown.returncode != 0 and "optimizer.lrr" in unknown.stderr
-    missing = run_cli("vocalgen.train", ["+experiment=qvae_cpu", f"ckpt_path={tmp_path}/gone.ckpt",
+    missing = run_main("vocalgen.train", ["+experiment=qvae_cpu", f"ckpt_path={tmp_path}/gone.ckpt",
                                          f"paths.output_dir={tmp_path}"])
     assert missing.returncode != 0 and "gone.ckpt does not exist" in missing.stderr
 

@@ -9,7 +9,7 @@ from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig, OmegaConf
 
 from bench.latent import untrained_checkpoint
-from tests.conftest import COMMON_TINY, EXPERIMENT_TINY, TINY_DATA, run_cli
+from tests.conftest import COMMON_TINY, EXPERIMENT_TINY, TINY_DATA, run_main
 from tests.test_iadb_experiments import FRAMES, LOOPS, TINY_ENCODEC, TINY_IADB
 from vocalgen.callbacks.config_in_checkpoint import CHECKPOINT_KEY
 from vocalgen.config import CONFIG_DIR
@@ -97,9 +97,8 @@ def test_every_experiment_composes_and_prints_without_opening_a_checkpoint(exper
     assert ("_stage_:" in printed) == bool(cfg.stage_inputs)  # earlier stages stay references, unopened
 
 
-@pytest.mark.slow
 def test_a_later_stage_prints_with_cfg_job_on_the_command_line() -> None:
-    printed = run_cli("vocalgen.train", ["+experiment=iadb_bpm_clap_cpu", "--cfg", "job"], timeout=120)
+    printed = run_main("vocalgen.train", ["+experiment=iadb_bpm_clap_cpu", "--cfg", "job"])
     assert printed.returncode == 0, printed.stderr
     assert "experiment_name: iadb_bpm_clap" in printed.stdout and "encodec_checkpoint: ???" in printed.stdout
 
@@ -110,10 +109,9 @@ def test_a_later_stage_without_its_inputs_names_the_key_and_the_pipeline(data_ro
         train(cfg)
 
 
-@pytest.mark.slow
 def test_the_missing_input_error_is_one_line_with_status_2(tmp_path: Path) -> None:
-    failed = run_cli("vocalgen.train", ["+experiment=qvim_clap_align", "debug=fdr", f"paths.output_dir={tmp_path}",
-                                        f"hydra.run.dir={tmp_path}/run"], timeout=120)
+    failed = run_main("vocalgen.train", ["+experiment=qvim_clap_align", "debug=fdr", f"paths.output_dir={tmp_path}",
+                                         f"hydra.run.dir={tmp_path}/run"])
     assert failed.returncode == 2
     assert failed.stderr.strip().count("\n") == 0 and "qvim_checkpoint" in failed.stderr, failed.stderr
 

@@ -1,18 +1,24 @@
 """`python -m vocalgen.pipeline`: the audioldm_refined_cpu pipeline end to end at tiny sizes, reuse,
-resume, a late-stage sweep, and the pipeline file's checks."""
+resume, a late-stage sweep, and the pipeline file's checks. The pipeline command runs in this process
+(run_main); its stages are `python -m vocalgen.train` children, as from a shell."""
 
+import sys
 from pathlib import Path
 
 import pytest
 from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.hydra_config import HydraConfig
 from omegaconf import OmegaConf
 
-from tests.conftest import COMMON_TINY, EXPERIMENT_TINY, TINY_DATA, mlflow_client, run_cli
+from tests.conftest import COMMON_TINY, EXPERIMENT_TINY, TINY_DATA, mlflow_client, run_main
 from vocalgen.config import CONFIG_DIR
 from vocalgen.config_digest import config_digest
 from vocalgen.errors import ConfigError
-from vocalgen.pipeline.runner import compose_stage
+from vocalgen.pipeline import runner
+from vocalgen.pipeline.runner import PipelineRunner, compose_stage
 from vocalgen.pipeline.spec import StageSpec, forced_stages, parse_pipeline, split_overrides
+from vocalgen.tracking import CHECKPOINT_DIR_TAG
 
 STAGES = {"clap": [*EXPERIMENT_TINY["clap_cpu"], "data.batch_size=8"], "mel_vae": EXPERIMENT_TINY["mel_vae"],
           "vocoder": EXPERIMENT_TINY["vocoder"], "ldm": EXPERIMENT_TINY["audioldm_refined"]}
@@ -38,16 +44,35 @@ def table_rows(stdout: str) -> dict[str, list[str]]:
 
 
 def run_pipeline(*args: str) -> tuple[dict[str, list[str]], str]:
-    finished = run_cli("vocalgen.pipeline", list(args), timeout=600)
+    finished = run_main("vocalgen.pipeline", list(args))
     assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
     return table_rows(finished.stdout), finished.stdout
 
 
+def child_in_this_process(command: list[str]) -> int:
+    """Stands in for the runner's child process: the same `python -m vocalgen.train …` command line,
+    parsed and run by the same Hydra main, in this interpreter (a new one spends ~13 s of a 2-core
+    machine importing Lightning). The pipeline's own Hydra state is set aside while the child runs."""
+    assert command[1:3] == ["-m", "vocalgen.train"], command
+    outer_hydra, outer_config = GlobalHydra.instance().hydra, HydraConfig.instance().cfg
+    GlobalHydra.instance().clear()
+    try:
+        child = run_main("vocalgen.train", command[3:])
+    finally:
+        GlobalHydra.instance().hydra, HydraConfig.instance().cfg = outer_hydra, outer_config
+    sys.stderr.write(child.stderr)
+    return child.returncode
+
+
 @pytest.fixture(scope="module")
 def first_run(tmp_path_factory: pytest.TempPathFactory, data_root: Path) -> dict:
+    """The tiny pipeline run once, its four stages trained in this process (the sweep test below
+    trains its stage as a real child process)."""
     out = tmp_path_factory.mktemp("pipeline")
     args = tiny_pipeline_args(out, data_root)
-    rows, stdout = run_pipeline(*args)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(runner, "run_child", child_in_this_process)
+        rows, stdout = run_pipeline(*args)
     return {"out": out, "args": args, "rows": rows, "stdout": stdout}
 
 
@@ -83,20 +108,37 @@ def test_the_same_command_again_reuses_every_stage_and_trains_nothing(first_run:
 
 
 @pytest.mark.slow
-def test_a_late_stage_sweep_resumes_a_broken_run_and_trains_each_new_value_once(first_run: dict) -> None:
+def test_a_broken_stage_is_resumed_from_its_last_checkpoint_in_its_own_run(first_run: dict, monkeypatch) -> None:
+    """Ctrl-C leaves the stage's run KILLED with a last.ckpt: the same command trains again only that
+    stage, handing the child the checkpoint and the run's own folder (the child continuing the same
+    MLflow run from ckpt_path is tests/test_training.py's resume test)."""
     client = mlflow_client(first_run["out"])
-    ldm = first_run["rows"]["ldm"][1]
-    client.set_terminated(ldm, "KILLED")  # as Ctrl-C leaves it
+    ldm = client.get_run(first_run["rows"]["ldm"][1])
+    client.set_terminated(ldm.info.run_id, "KILLED")
+    launched = []
+
+    def child_finishes(runner: PipelineRunner, plan, folder: Path, extra: list[str]) -> None:
+        launched.append((plan.stage.name, folder, extra))
+        runner.client.set_terminated(ldm.info.run_id, "FINISHED")
+
+    monkeypatch.setattr(PipelineRunner, "train", child_finishes)
+    rows, _ = run_pipeline(*first_run["args"])
+    checkpoints = Path(ldm.data.tags[CHECKPOINT_DIR_TAG])
+    assert launched == [("ldm", checkpoints.parent, [f"ckpt_path={checkpoints / 'last.ckpt'}"])]
+    assert rows["ldm"][1:3] == [ldm.info.run_id, "resumed"]
+    assert [rows[stage][2] for stage in ("clap", "mel_vae", "vocoder")] == ["reused"] * 3
+
+
+@pytest.mark.slow
+def test_a_late_stage_sweep_trains_the_early_stages_once_and_the_swept_one_per_value(first_run: dict) -> None:
     lr = OmegaConf.select(compose_root("train", "+experiment=audioldm_refined_cpu"), "optimizer.lr")
-    finished = run_cli("vocalgen.pipeline", ["-m", *first_run["args"], f"+stage.ldm.optimizer.lr={lr},{lr * 2}"],
-                       timeout=600)
+    finished = run_main("vocalgen.pipeline", ["-m", *first_run["args"], f"+stage.ldm.optimizer.lr={lr},{lr * 2}"])
     assert finished.returncode == 0, finished.stderr[-3000:]
     first, second = (table_rows(table) for table in finished.stdout.split("monitored metric")[1:])
     for rows in (first, second):  # the early stages: trained once, before the sweep
         assert [rows[stage][2] for stage in ("clap", "mel_vae", "vocoder")] == ["reused"] * 3
-    assert first["ldm"][1:3] == [ldm, "resumed"]  # the same config as the broken run: resumed, same run
-    assert second["ldm"][2] == "trained" and second["ldm"][1] != ldm
-    assert client.get_run(ldm).info.status == "FINISHED"
+    assert first["ldm"][1:3] == [first_run["rows"]["ldm"][1], "reused"]  # the value it was trained with
+    assert second["ldm"][2] == "trained" and second["ldm"][1] != first_run["rows"]["ldm"][1]
 
 
 def compose_root(config_name: str, *overrides: str):

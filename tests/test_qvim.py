@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.conftest import all_runs, mlflow_client, run_cli
+from tests.conftest import all_runs, compose_tiny, mlflow_client, run_main
 from vocalgen.checkpoints import read_checkpoint
 from vocalgen.errors import CheckpointError, ConfigError
 from vocalgen.evaluate import evaluate
@@ -23,16 +23,23 @@ def test_towers_start_alike(tiny_cfg) -> None:
     assert all(torch.equal(query[name], key[name]) for name in query)
 
 
+@pytest.fixture(scope="module")
+def qvim_out(tmp_path_factory: pytest.TempPathFactory, data_root: Path) -> Path:
+    """The output dir (MLflow store included) of a tiny QVIM trained 3 epochs, shared by this module."""
+    out = tmp_path_factory.mktemp("qvim")
+    train(compose_tiny("qvim_cpu", out, data_root, "run", "epochs=3"))
+    return out
+
+
 @pytest.fixture
-def qvim_run(tiny_cfg, tmp_path: Path) -> Path:
-    """A tiny QVIM trained 3 epochs; returns its checkpoint folder."""
-    train(tiny_cfg("epochs=3", experiment="qvim_cpu"))
-    return tmp_path / "run" / "checkpoints"
+def qvim_run(qvim_out: Path) -> Path:
+    """The tiny QVIM's checkpoint folder."""
+    return qvim_out / "run" / "checkpoints"
 
 
-def test_best_checkpoint_has_the_highest_val_mrr(qvim_run: Path, tmp_path: Path) -> None:
-    (run,) = all_runs(tmp_path)
-    history = {m.step: m.value for m in mlflow_client(tmp_path).get_metric_history(run.info.run_id, "val/mrr")}
+def test_best_checkpoint_has_the_highest_val_mrr(qvim_run: Path, qvim_out: Path) -> None:
+    (run,) = [r for r in all_runs(qvim_out) if r.data.tags.get("experiment") == "qvim"]
+    history = {m.step: m.value for m in mlflow_client(qvim_out).get_metric_history(run.info.run_id, "val/mrr")}
     assert len(history) == 3 and {"val/ndcg", "val/top1", "val/top5", "val/top10"} <= set(run.data.metrics)
     (best,) = qvim_run.glob("epoch*.ckpt")
     best_epoch = int(best.stem.removeprefix("epoch"))
@@ -40,18 +47,18 @@ def test_best_checkpoint_has_the_highest_val_mrr(qvim_run: Path, tmp_path: Path)
     assert mrr_by_epoch[best_epoch] == max(mrr_by_epoch)
 
 
-def test_evaluate_prints_and_logs_retrieval_metrics(qvim_run: Path, tmp_path: Path) -> None:
+def test_evaluate_prints_and_logs_retrieval_metrics(qvim_run: Path, qvim_out: Path) -> None:
     (best,) = qvim_run.glob("epoch*.ckpt")
-    metrics = evaluate(str(best), tmp_path / "mlflow", split="test")
+    metrics = evaluate(str(best), qvim_out / "mlflow", split="test")
     assert set(metrics) == {"mrr", "ndcg", "top1", "top5", "top10"}
     assert 0 < metrics["mrr"] <= 1 and metrics["top1"] <= metrics["top5"] <= metrics["top10"]
-    evaluation = next(r for r in all_runs(tmp_path) if r.info.run_name.startswith("evaluate"))
+    evaluation = next(r for r in all_runs(qvim_out) if r.info.run_name.startswith("evaluate"))
     assert evaluation.data.metrics["eval/mrr"] == pytest.approx(metrics["mrr"])
     trained_run = read_checkpoint(best)["vocalgen"]["mlflow_run_id"]
     assert evaluation.data.tags["mlflow.parentRunId"] == trained_run
     # The same by MLflow run id through the CLI.
-    result = run_cli("vocalgen.evaluate", [f"checkpoint={trained_run}", f"paths.output_dir={tmp_path}",
-                                           "log_to_mlflow=false"])
+    result = run_main("vocalgen.evaluate", [f"checkpoint={trained_run}", f"paths.output_dir={qvim_out}",
+                                            "log_to_mlflow=false"])
     assert result.returncode == 0, result.stderr
     assert re.search(rf"^mrr\s+{metrics['mrr']:.4f}$", result.stdout, re.MULTILINE), result.stdout
 

@@ -1,19 +1,21 @@
-"""Through the CLI: multirun sweeps grouped in MLflow, a failing job, Optuna, DDP and submitit (slow)."""
+"""Through the command line: multirun sweeps grouped in MLflow, a failing job, Optuna, DDP and submitit.
+The command runs in this process (run_main) except DDP, which relaunches its own command line."""
 
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import all_runs, run_cli, tiny_overrides
+from tests.conftest import all_runs, run_cli, run_main, tiny_overrides
 
 pytestmark = pytest.mark.slow
 
 
-def train_cli(tmp_path: Path, data_root: Path, *args: str):
+def train_cli(tmp_path: Path, data_root: Path, *args: str, new_process: bool = False):
     flags = [a for a in args if a.startswith("-")]
     overrides = [a for a in args if not a.startswith("-")]
-    result = run_cli("vocalgen.train", [*flags, "+experiment=qvae_cpu", *tiny_overrides(tmp_path, data_root, False),
-                                        f"hydra.sweep.dir={tmp_path}/sweep", *overrides])
+    command = [*flags, "+experiment=qvae_cpu", *tiny_overrides(tmp_path, data_root, False),
+               f"hydra.sweep.dir={tmp_path}/sweep", *overrides]
+    result = (run_cli if new_process else run_main)("vocalgen.train", command)
     return result, all_runs(tmp_path)
 
 
@@ -54,7 +56,7 @@ def test_optuna_search_runs_trials_and_reports_the_best(tmp_path: Path, data_roo
 
 def test_ddp_on_two_cpu_processes_logs_one_run(tmp_path: Path, data_root: Path) -> None:
     result, runs = train_cli(tmp_path, data_root, "trainer=ddp", "trainer.accelerator=cpu",
-                             f"hydra.run.dir={tmp_path}/ddp_run")
+                             f"hydra.run.dir={tmp_path}/ddp_run", new_process=True)
     assert result.returncode == 0, result.stderr[-3000:]
     (run,) = runs
     assert run.info.status == "FINISHED" and "val/loss" in run.data.metrics

@@ -6,8 +6,9 @@ import pytest
 import soundfile as sf
 import torch
 from lightning.pytorch import Callback
+from omegaconf import DictConfig
 
-from tests.conftest import all_runs, mlflow_client
+from tests.conftest import all_runs, compose_tiny, mlflow_client
 from vocalgen.checkpoints import load_module, read_checkpoint, resolve_checkpoint
 from vocalgen.data.audio_io import audio_files
 from vocalgen.errors import CheckpointError
@@ -25,21 +26,23 @@ def test_overfitting_a_batch_lowers_the_loss(tiny_cfg, tmp_path: Path) -> None:
     assert history[-1] < 0.8 * history[0], history
 
 
-@pytest.fixture
-def trained(tiny_cfg, tmp_path: Path):
-    """One tiny QVAE run (1 epoch, 3 batches) with MLflow, checkpoints and audio samples."""
-    cfg = tiny_cfg()
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory, data_root: Path) -> DictConfig:
+    """One tiny QVAE run (1 epoch, 3 batches) with MLflow, checkpoints and audio samples, that the tests
+    using it only read; its config (paths.output_dir holds the MLflow store)."""
+    cfg = compose_tiny("qvae_cpu", tmp_path_factory.mktemp("qvae"), data_root, "run")
     train(cfg)
     return cfg
 
 
-def test_mlflow_holds_params_metrics_config_and_samples(trained, tmp_path: Path) -> None:
-    (run,) = all_runs(tmp_path)
+def test_mlflow_holds_params_metrics_config_and_samples(trained: DictConfig, tmp_path: Path) -> None:
+    out = Path(trained.paths.output_dir)
+    (run,) = all_runs(out)
     assert run.info.status == "FINISHED" and run.info.run_name == "qvae"
     assert run.data.tags["experiment"] == "qvae"
     assert run.data.params["optimizer/lr"] == str(trained.optimizer.lr)
     assert {"train/loss_step", "val/loss", "val/stft", "val/kl"} <= set(run.data.metrics)
-    client = mlflow_client(tmp_path)
+    client = mlflow_client(out)
     top = {a.path for a in client.list_artifacts(run.info.run_id)}
     assert {"config.yaml", "samples"} <= top
     samples = {Path(a.path).name for a in client.list_artifacts(run.info.run_id, "samples/epoch_000")}
@@ -48,7 +51,9 @@ def test_mlflow_holds_params_metrics_config_and_samples(trained, tmp_path: Path)
     assert "experiment_name: qvae" in config_text
 
 
-def test_resume_continues_the_step_count_and_the_mlflow_run(trained, tiny_cfg, tmp_path: Path) -> None:
+def test_resume_continues_the_step_count_and_the_mlflow_run(tiny_cfg, tmp_path: Path) -> None:
+    trained = tiny_cfg()
+    train(trained)
     (first,) = all_runs(tmp_path)
     steps_before = max(m.step for m in mlflow_client(tmp_path).get_metric_history(first.info.run_id,
                                                                                     "train/loss_step"))
@@ -61,16 +66,17 @@ def test_resume_continues_the_step_count_and_the_mlflow_run(trained, tiny_cfg, t
     assert "config_resumed.yaml" in {a.path for a in mlflow_client(tmp_path).list_artifacts(run.info.run_id)}
 
 
-def test_generate_from_checkpoint_and_from_run_id(trained, data_root: Path, tmp_path: Path) -> None:
+def test_generate_from_checkpoint_and_from_run_id(trained: DictConfig, data_root: Path, tmp_path: Path) -> None:
     imitations = audio_files(data_root / "Vim_Sketch_Dataset" / "vocal_imitations")[:3]
     checkpoint = Path(trained.paths.run_dir) / "checkpoints" / "last.ckpt"
-    written = generate(str(checkpoint), imitations, tmp_path / "gen", tmp_path / "mlflow")
+    store = Path(trained.paths.output_dir) / "mlflow"
+    written = generate(str(checkpoint), imitations, tmp_path / "gen", store)
     assert [p.stem for p in written] == [p.stem for p in imitations]
     info = sf.info(written[0])
     assert info.samplerate == 22050 and info.frames == 2187
-    (run,) = all_runs(tmp_path)
-    assert resolve_checkpoint(run.info.run_id, tmp_path / "mlflow") == checkpoint
-    by_run = generate(run.info.run_id, imitations[:1], tmp_path / "gen2", tmp_path / "mlflow")
+    (run,) = all_runs(Path(trained.paths.output_dir))
+    assert resolve_checkpoint(run.info.run_id, store) == checkpoint
+    by_run = generate(run.info.run_id, imitations[:1], tmp_path / "gen2", store)
     assert sf.read(by_run[0])[0].tolist() == sf.read(written[0])[0].tolist()
     module, config = load_module(checkpoint)
     assert config["experiment_name"] == "qvae" and not module.training

@@ -135,17 +135,11 @@ class PipelineRunner:
         return StageOutcome(stage, "trained", self.finished_run(plan))
 
     def train(self, plan: StagePlan, folder: Path, extra: list[str]) -> None:
-        """`python -m vocalgen.train` for the stage, nested under the pipeline's run; StageFailed if it fails.
-        On Ctrl-C the child (which got it too) is waited for, so that it saves and marks its run KILLED."""
+        """`python -m vocalgen.train` for the stage, nested under the pipeline's run; StageFailed if it fails."""
         command = [sys.executable, "-m", "vocalgen.train", *plan.overrides, *extra, f"hydra.run.dir={folder}",
                    f"logger.experiment_name={self.experiment}", f"logger.parent_run_id={self.parent}",
                    f"++tags.pipeline={self.spec.name}", f"++tags.stage={plan.stage.name}"]
-        process = subprocess.Popen(command)
-        try:
-            code = process.wait()
-        except KeyboardInterrupt:
-            process.wait()
-            raise
+        code = run_child(command)
         if code != 0:
             raise StageFailed(f"pipeline {self.spec.name}: stage '{plan.stage.name}' ({plan.stage.experiment}) "
                               f"failed (exit status {code}; its log: {folder}/train.log). The same command again "
@@ -160,6 +154,17 @@ class PipelineRunner:
 
     def say(self, line: str) -> None:
         print(f"[pipeline {self.spec.name}] {line}", flush=True)
+
+
+def run_child(command: list[str]) -> int:
+    """Run `command` as a child process and return its exit status. On Ctrl-C (which the child gets
+    too) the child is waited for, so that it saves its last.ckpt and marks its run KILLED."""
+    process = subprocess.Popen(command)
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        process.wait()
+        raise
 
 
 def parent_run_tags(overrides: list[str], sweep: dict[str, Any] | None) -> dict[str, str]:
