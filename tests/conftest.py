@@ -101,14 +101,19 @@ def data_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def compose_config(config_name: str, *overrides: str) -> DictConfig:
+    """The project's config `config_name` (train, run_pipeline, …) composed with `overrides`."""
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        return compose(config_name, list(overrides))
+
+
 @pytest.fixture
 def tiny_cfg(tmp_path: Path, data_root: Path):
     """compose(*extra, experiment=…) → the tiny config of `experiment` with `extra` overrides last."""
 
     def make(*extra: str, experiment: str = "qvae_cpu") -> DictConfig:
-        with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-            overrides = tiny_overrides(tmp_path, data_root, experiment=experiment)
-            return compose("train", [f"+experiment={experiment}", *overrides, *extra])
+        overrides = tiny_overrides(tmp_path, data_root, experiment=experiment)
+        return compose_config("train", f"+experiment={experiment}", *overrides, *extra)
 
     return make
 
@@ -116,14 +121,14 @@ def tiny_cfg(tmp_path: Path, data_root: Path):
 def compose_tiny(experiment: str, output_dir: Path, data_root: Path, run: str, *extra: str) -> DictConfig:
     """The tiny config of `experiment` writing under `output_dir`, its run dir `output_dir/run`."""
     overrides = tiny_overrides(output_dir, data_root, experiment=experiment)
-    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        return compose("train", [f"+experiment={experiment}", *overrides, f"paths.run_dir={output_dir}/{run}", *extra])
+    return compose_config("train", f"+experiment={experiment}", *overrides, f"paths.run_dir={output_dir}/{run}",
+                          *extra)
 
 
 def run_cli(module: str, args: list[str], timeout: int = 300) -> subprocess.CompletedProcess:
     """Run `python -m module args…` in a new interpreter from the project root; returns the finished
     process. Only for what needs its own process (DDP relaunches its command, import-order checks):
-    a new interpreter spends 6–12 s importing Lightning on 2 cores before it does anything."""
+    a new interpreter spends 6–13 s importing Lightning on 2 cores before it does anything."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     return subprocess.run([sys.executable, "-m", module, *args], cwd=PROJECT_ROOT, env=env, capture_output=True,
                           text=True, timeout=timeout)
@@ -141,19 +146,21 @@ class Finished:
 def run_main(module: str, args: list[str]) -> Finished:
     """`python -m module args…` in this process: the module's Hydra `main` with sys.argv set, so the
     command line is parsed, composed, run and its errors reported exactly as from a shell (exit status
-    included), without a new interpreter's imports. Hydra's global state is cleared afterwards."""
+    included), without a new interpreter's imports. Hydra's global state is set aside while it runs and
+    put back after, so that a command can also run inside another one's Hydra job."""
     imported = importlib.import_module(module)
     main = getattr(imported, "main", None) or importlib.import_module(f"{module}.__main__").main
     stdout, stderr = io.StringIO(), io.StringIO()
     returncode = 0
+    outer_hydra, outer_config = GlobalHydra.instance().hydra, HydraConfig.instance().cfg
+    GlobalHydra.instance().clear()
     with patch.object(sys, "argv", [module, *args]), redirect_stdout(stdout), redirect_stderr(stderr):
         try:
             main()
         except SystemExit as exit_:
             returncode = exit_.code if isinstance(exit_.code, int) else 1
         finally:
-            GlobalHydra.instance().clear()
-            HydraConfig.instance().cfg = None
+            GlobalHydra.instance().hydra, HydraConfig.instance().cfg = outer_hydra, outer_config
     return Finished(returncode, stdout.getvalue(), stderr.getvalue())
 
 

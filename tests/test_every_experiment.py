@@ -5,11 +5,10 @@ from pathlib import Path
 
 import pytest
 import torch
-from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig, OmegaConf
 
 from bench.latent import untrained_checkpoint
-from tests.conftest import COMMON_TINY, EXPERIMENT_TINY, TINY_DATA, run_main
+from tests.conftest import COMMON_TINY, EXPERIMENT_TINY, TINY_DATA, compose_config, run_main
 from tests.test_iadb_experiments import FRAMES, LOOPS, TINY_ENCODEC, TINY_IADB
 from vocalgen.callbacks.config_in_checkpoint import CHECKPOINT_KEY
 from vocalgen.config import CONFIG_DIR
@@ -44,8 +43,7 @@ def tiny_overrides(experiment: str, out: Path, data_root: Path) -> list[str]:
 
 
 def compose_experiment(experiment: str, *extra: str) -> DictConfig:
-    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        return compose("train", [f"+experiment={experiment}", *extra])
+    return compose_config("train", f"+experiment={experiment}", *extra)
 
 
 @pytest.fixture(scope="module")

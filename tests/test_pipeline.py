@@ -6,17 +6,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
-from hydra.core.global_hydra import GlobalHydra
-from hydra.core.hydra_config import HydraConfig
+from hydra import initialize_config_dir
 from omegaconf import OmegaConf
 
-from tests.conftest import COMMON_TINY, EXPERIMENT_TINY, TINY_DATA, mlflow_client, run_main
+from tests.conftest import COMMON_TINY, EXPERIMENT_TINY, TINY_DATA, compose_config, mlflow_client, run_main
 from vocalgen.config import CONFIG_DIR
 from vocalgen.config_digest import config_digest
 from vocalgen.errors import ConfigError
 from vocalgen.pipeline import runner
-from vocalgen.pipeline.runner import PipelineRunner, compose_stage
+from vocalgen.pipeline.runner import compose_stage
 from vocalgen.pipeline.spec import StageSpec, forced_stages, parse_pipeline, split_overrides
 from vocalgen.tracking import CHECKPOINT_DIR_TAG
 
@@ -52,14 +50,9 @@ def run_pipeline(*args: str) -> tuple[dict[str, list[str]], str]:
 def child_in_this_process(command: list[str]) -> int:
     """Stands in for the runner's child process: the same `python -m vocalgen.train …` command line,
     parsed and run by the same Hydra main, in this interpreter (a new one spends ~13 s of a 2-core
-    machine importing Lightning). The pipeline's own Hydra state is set aside while the child runs."""
+    machine importing Lightning)."""
     assert command[1:3] == ["-m", "vocalgen.train"], command
-    outer_hydra, outer_config = GlobalHydra.instance().hydra, HydraConfig.instance().cfg
-    GlobalHydra.instance().clear()
-    try:
-        child = run_main("vocalgen.train", command[3:])
-    finally:
-        GlobalHydra.instance().hydra, HydraConfig.instance().cfg = outer_hydra, outer_config
+    child = run_main("vocalgen.train", command[3:])
     sys.stderr.write(child.stderr)
     return child.returncode
 
@@ -117,21 +110,24 @@ def test_a_broken_stage_is_resumed_from_its_last_checkpoint_in_its_own_run(first
     client.set_terminated(ldm.info.run_id, "KILLED")
     launched = []
 
-    def child_finishes(runner: PipelineRunner, plan, folder: Path, extra: list[str]) -> None:
-        launched.append((plan.stage.name, folder, extra))
-        runner.client.set_terminated(ldm.info.run_id, "FINISHED")
+    def child_finishes(command: list[str]) -> int:
+        launched.append(command)
+        client.set_terminated(ldm.info.run_id, "FINISHED")
+        return 0
 
-    monkeypatch.setattr(PipelineRunner, "train", child_finishes)
+    monkeypatch.setattr(runner, "run_child", child_finishes)
     rows, _ = run_pipeline(*first_run["args"])
     checkpoints = Path(ldm.data.tags[CHECKPOINT_DIR_TAG])
-    assert launched == [("ldm", checkpoints.parent, [f"ckpt_path={checkpoints / 'last.ckpt'}"])]
+    (command,) = launched
+    assert "+experiment=audioldm_refined_cpu" in command and f"hydra.run.dir={checkpoints.parent}" in command
+    assert f"ckpt_path={checkpoints / 'last.ckpt'}" in command
     assert rows["ldm"][1:3] == [ldm.info.run_id, "resumed"]
     assert [rows[stage][2] for stage in ("clap", "mel_vae", "vocoder")] == ["reused"] * 3
 
 
 @pytest.mark.slow
 def test_a_late_stage_sweep_trains_the_early_stages_once_and_the_swept_one_per_value(first_run: dict) -> None:
-    lr = OmegaConf.select(compose_root("train", "+experiment=audioldm_refined_cpu"), "optimizer.lr")
+    lr = OmegaConf.select(compose_config("train", "+experiment=audioldm_refined_cpu"), "optimizer.lr")
     finished = run_main("vocalgen.pipeline", ["-m", *first_run["args"], f"+stage.ldm.optimizer.lr={lr},{lr * 2}"])
     assert finished.returncode == 0, finished.stderr[-3000:]
     first, second = (table_rows(table) for table in finished.stdout.split("monitored metric")[1:])
@@ -141,13 +137,8 @@ def test_a_late_stage_sweep_trains_the_early_stages_once_and_the_swept_one_per_v
     assert second["ldm"][2] == "trained" and second["ldm"][1] != first_run["rows"]["ldm"][1]
 
 
-def compose_root(config_name: str, *overrides: str):
-    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        return compose(config_name, list(overrides))
-
-
 def compose_pipeline(name: str, *overrides: str):
-    return compose_root("run_pipeline", f"+pipeline={name}", *overrides)
+    return compose_config("run_pipeline", f"+pipeline={name}", *overrides)
 
 
 @pytest.mark.parametrize("name", sorted(path.stem for path in (CONFIG_DIR / "pipeline").glob("*.yaml")))
@@ -196,8 +187,7 @@ def test_a_fast_dev_run_or_an_unfed_stage_is_refused_before_anything_trains() ->
 
 def test_the_config_digest_ignores_where_a_run_is_recorded_and_follows_what_it_learns() -> None:
     def digest(*overrides: str) -> str:
-        with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-            return config_digest(compose("train", ["+experiment=qvae_cpu", *overrides]))
+        return config_digest(compose_config("train", "+experiment=qvae_cpu", *overrides))
 
     base = digest()
     assert base == digest("paths.output_dir=/elsewhere", "+tags.stage=x", "ckpt_path=/a/last.ckpt",

@@ -69,12 +69,13 @@ def test_resume_continues_the_step_count_and_the_mlflow_run(tiny_cfg, tmp_path: 
 def test_generate_from_checkpoint_and_from_run_id(trained: DictConfig, data_root: Path, tmp_path: Path) -> None:
     imitations = audio_files(data_root / "Vim_Sketch_Dataset" / "vocal_imitations")[:3]
     checkpoint = Path(trained.paths.run_dir) / "checkpoints" / "last.ckpt"
-    store = Path(trained.paths.output_dir) / "mlflow"
+    out = Path(trained.paths.output_dir)
+    store = out / "mlflow"
     written = generate(str(checkpoint), imitations, tmp_path / "gen", store)
     assert [p.stem for p in written] == [p.stem for p in imitations]
     info = sf.info(written[0])
     assert info.samplerate == 22050 and info.frames == 2187
-    (run,) = all_runs(Path(trained.paths.output_dir))
+    (run,) = all_runs(out)
     assert resolve_checkpoint(run.info.run_id, store) == checkpoint
     by_run = generate(run.info.run_id, imitations[:1], tmp_path / "gen2", store)
     assert sf.read(by_run[0])[0].tolist() == sf.read(written[0])[0].tolist()
