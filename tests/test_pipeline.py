@@ -2,7 +2,12 @@
 resume, a late-stage sweep, and the pipeline file's checks. The pipeline command runs in this process
 (run_main); its stages are `python -m vocalgen.train` children, as from a shell."""
 
+import os
+import signal
+import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +21,7 @@ from vocalgen.errors import ConfigError
 from vocalgen.pipeline import runner
 from vocalgen.pipeline.runner import compose_stage
 from vocalgen.pipeline.spec import StageSpec, forced_stages, parse_pipeline, split_overrides
+from vocalgen.pipeline.termination import Terminated, sigterm_as_interrupt
 from vocalgen.tracking import CHECKPOINT_DIR_TAG
 
 STAGES = {"clap": [*EXPERIMENT_TINY["clap_cpu"], "data.batch_size=8"], "mel_vae": EXPERIMENT_TINY["mel_vae"],
@@ -135,6 +141,40 @@ def test_a_late_stage_sweep_trains_the_early_stages_once_and_the_swept_one_per_v
         assert [rows[stage][2] for stage in ("clap", "mel_vae", "vocoder")] == ["reused"] * 3
     assert first["ldm"][1:3] == [first_run["rows"]["ldm"][1], "reused"]  # the value it was trained with
     assert second["ldm"][2] == "trained" and second["ldm"][1] != first_run["rows"]["ldm"][1]
+
+
+@pytest.mark.slow
+def test_sigterm_to_the_pipeline_ends_it_like_ctrl_c_and_marks_its_run_killed(first_run: dict, monkeypatch) -> None:
+    """`kill PID` (a scheduler's time limit) reaches the pipeline alone: it ends as Ctrl-C does, its
+    own MLflow run marked KILLED rather than left RUNNING."""
+
+    def child_meets_sigterm(command: list[str]) -> int:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(30)  # the signal interrupts this
+        raise AssertionError("SIGTERM did not interrupt the pipeline")
+
+    monkeypatch.setattr(runner, "run_child", child_meets_sigterm)
+    with pytest.raises(Terminated):
+        run_main("vocalgen.pipeline", [*first_run["args"], "force=[ldm]"])
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler lives only as long as the command
+    client = mlflow_client(first_run["out"])
+    (latest, *_) = client.search_runs([e.experiment_id for e in client.search_experiments()],
+                                      "tags.mlflow.runName = 'audioldm_refined_cpu'", order_by=["start_time DESC"])
+    assert latest.info.status == "KILLED"
+
+
+def test_a_terminated_pipeline_passes_sigterm_on_to_its_stage_and_waits_for_it(monkeypatch) -> None:
+    """The stage's process gets the SIGTERM too (to save its last.ckpt and mark its run KILLED), and is
+    waited for before the pipeline ends."""
+    started, popen = [], subprocess.Popen
+    monkeypatch.setattr(subprocess, "Popen", lambda command: started.append(popen(command)) or started[-1])
+    stage = ("import signal, sys, time\n"
+             "signal.signal(signal.SIGTERM, lambda *_: (time.sleep(0.5), sys.exit(3)))\n"
+             "time.sleep(60)")
+    threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGTERM)).start()
+    with sigterm_as_interrupt(), pytest.raises(Terminated):
+        runner.run_child([sys.executable, "-c", stage])
+    assert started[0].returncode == 3  # ended by its own SIGTERM handler, after its half-second of saving
 
 
 def compose_pipeline(name: str, *overrides: str):

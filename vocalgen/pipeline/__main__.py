@@ -17,6 +17,7 @@ from vocalgen.config import CONFIG_DIR, register_resolvers
 from vocalgen.pipeline.report import next_commands, outcome_table
 from vocalgen.pipeline.runner import PipelineRunner, parent_run_tags
 from vocalgen.pipeline.spec import forced_stages, parse_pipeline, split_overrides
+from vocalgen.pipeline.termination import sigterm_as_interrupt
 from vocalgen.tracking import sweep_job
 
 register_resolvers()
@@ -42,7 +43,8 @@ def run_pipeline(cfg: DictConfig, task_overrides: list[str], run_dir: Path) -> N
 @expected_errors_end_cleanly
 def main(cfg: DictConfig) -> None:
     hydra_cfg = HydraConfig.get()
-    run_pipeline(cfg, list(hydra_cfg.overrides.task), Path(hydra_cfg.runtime.output_dir))
+    with sigterm_as_interrupt():
+        run_pipeline(cfg, list(hydra_cfg.overrides.task), Path(hydra_cfg.runtime.output_dir))
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from vocalgen.config_digest import config_digest
 from vocalgen.errors import ConfigError, VocalGenError
 from vocalgen.pipeline.runs import StageRun, last_checkpoint, resumable_run, reusable_run, runs_with_digest, stage_run
 from vocalgen.pipeline.spec import PipelineSpec, StageSpec
+from vocalgen.pipeline.termination import Terminated
 from vocalgen.tracking import CHECKPOINT_DIR_TAG, ensure_experiment, store_uri
 
 MLFLOW_LOGGER = "vocalgen.tracking.make_mlflow_logger"
@@ -158,11 +159,14 @@ class PipelineRunner:
 
 def run_child(command: list[str]) -> int:
     """Run `command` as a child process and return its exit status. On Ctrl-C (which the child gets
-    too) the child is waited for, so that it saves its last.ckpt and marks its run KILLED."""
+    too) or SIGTERM (passed on to it) the child is waited for, so that it saves its last.ckpt and
+    marks its run KILLED."""
     process = subprocess.Popen(command)
     try:
         return process.wait()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
+        if isinstance(interrupt, Terminated):
+            process.terminate()
         process.wait()
         raise
 
