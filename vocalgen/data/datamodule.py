@@ -7,6 +7,7 @@ import lightning as L
 from torch.utils.data import DataLoader
 
 from vocalgen.data.audiocaps import index_audiocaps
+from vocalgen.data.audiocaps_frames import index_audiocaps_frames
 from vocalgen.data.dataset import ImitationPairDataset
 from vocalgen.data.fields import Field
 from vocalgen.data.loops import index_loops
@@ -16,12 +17,14 @@ from vocalgen.data.splits import SplitMode, split_pairs
 from vocalgen.data.synthetic import ensure_synthetic_dataset, ensure_synthetic_loops
 from vocalgen.data.synthetic.build import DATASET_DIR
 from vocalgen.data.synthetic.loops import LOOPS_DIR
+from vocalgen.data.synthetic.scenes import SCENES_DIR, ensure_synthetic_scenes
 from vocalgen.data.vimsketch import ImitationPair, index_vimsketch
 from vocalgen.errors import ConfigError
 
 LAYOUTS = {"vimsketch": index_vimsketch, "qvim_dev": index_qvim_dev, "audiocaps": index_audiocaps,
-           "loops": index_loops}
-SYNTHETIC = {"vimsketch": (ensure_synthetic_dataset, DATASET_DIR), "loops": (ensure_synthetic_loops, LOOPS_DIR)}
+           "loops": index_loops, "audiocaps_frames": index_audiocaps_frames}
+SYNTHETIC = {"vimsketch": (ensure_synthetic_dataset, DATASET_DIR), "loops": (ensure_synthetic_loops, LOOPS_DIR),
+             "audiocaps_frames": (ensure_synthetic_scenes, SCENES_DIR)}
 
 
 def one_pair_per_reference(pairs: list[ImitationPair]) -> list[ImitationPair]:
@@ -37,11 +40,12 @@ class ImitationDataModule(L.LightningDataModule):
     (see vocalgen.data.fields). `unique_references` keeps one pair per reference sound.
 
     With `synthetic` set (the keyword arguments of the layout's builder in SYNTHETIC:
-    ensure_synthetic_dataset or ensure_synthetic_loops), the folder is generated under `root` on
-    first use. `layout_options` are keyword arguments of the layout's index function (e.g.
-    {"beats": "even"} for loops). `cache_dir` caches every field on disk; `on_bad_file`
-    ("raise" or "skip") decides what an unreadable file does. `cache` (a folder) holds the training
-    items pre-encoded by the model's pretransform and encoder (see `use_pre_encoded`).
+    ensure_synthetic_dataset, ensure_synthetic_loops or ensure_synthetic_scenes), the folder is
+    generated under `root` on first use. `layout_options` are keyword arguments of the layout's
+    index function (e.g. {"beats": "even"} for loops). `cache_dir` caches every field on disk;
+    `on_bad_file` ("raise" or "skip") decides what an unreadable (audio or image) file does. `cache`
+    (a folder) holds the training items pre-encoded by the model's pretransform and encoder (see
+    `use_pre_encoded`).
     """
 
     def __init__(

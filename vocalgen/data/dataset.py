@@ -10,7 +10,7 @@ from tqdm import tqdm
 from vocalgen.data.feature_cache import TensorCache
 from vocalgen.data.fields import Field
 from vocalgen.data.vimsketch import ImitationPair
-from vocalgen.errors import BadAudioFile
+from vocalgen.errors import BadDataFile
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +72,9 @@ class ImitationPairDataset(Dataset):
             try:
                 for name in self.fields:
                     self.read_field(name, pair)
-            except BadAudioFile as error:
+            except BadDataFile as error:
                 if on_bad_file == "raise":
-                    raise BadAudioFile(f"{error} (or set data.on_bad_file=skip to skip such files)") from error
+                    raise type(error)(f"{error} (or set data.on_bad_file=skip to skip such files)") from error
                 log.warning("skipping a pair: %s", error)
                 continue
             kept.append(pair)

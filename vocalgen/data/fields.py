@@ -1,15 +1,17 @@
-"""Field readers: how one audio file (or one pair's metadata) becomes one named tensor of a batch."""
+"""Field readers: how one audio file (or one pair's metadata or image) becomes one named tensor of a batch."""
 
 from pathlib import Path
 from typing import Literal, Protocol
 
+import numpy as np
 import torch
+from PIL import Image
 
 from vocalgen.data.audio_io import fit_length, read_audio
 from vocalgen.data.beats import beat_phase, parse_beat_times
 from vocalgen.data.features import LogMelFrontEnd
 from vocalgen.data.vimsketch import ImitationPair
-from vocalgen.errors import BadAudioFile
+from vocalgen.errors import BadAudioFile, BadImageFile, ConfigError
 
 Source = Literal["imitation", "reference"]
 
@@ -80,3 +82,39 @@ class BeatPhaseField:
         except ValueError as error:
             raise BadAudioFile(f"{pair.reference}: its beat times make no beat phase ({error}). Give the loop two or "
                                "more increasing beat_times in its CSV row, or remove it.") from error
+
+
+def read_image(path: str | Path, size: int) -> torch.Tensor:
+    """The image file `path` as RGB, centre-cropped to a square and resized (bicubic) to `size` ×
+    `size`: a float32 tensor [3, size, size] in [-1, 1]. BadImageFile naming the file when it is
+    missing or unreadable."""
+    path = Path(path)
+    if not path.is_file():
+        raise BadImageFile(f"{path}: no such image file. Check the data root and the frames/ folders.")
+    try:
+        with Image.open(path) as opened:
+            image = opened.convert("RGB")
+    except Exception as error:  # PIL raises several types for corrupt / unknown formats
+        raise BadImageFile(f"{path}: not a readable image file ({error}). Replace or remove it.") from error
+    side = min(image.size)
+    left, top = (image.width - side) // 2, (image.height - side) // 2
+    square = image.crop((left, top, left + side, top + side)).resize((size, size), Image.Resampling.BICUBIC)
+    pixels = torch.from_numpy(np.array(square, dtype=np.float32))
+    return pixels.permute(2, 0, 1) / 127.5 - 1.0
+
+
+class ImageField:
+    """Pair → image [3, size, size] in [-1, 1] from the file `pair.extra["image"]` (see read_image;
+    the audiocaps_frames layout sets it)."""
+
+    reads_pair = True
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.fingerprint = f"image|{size}"
+
+    def from_pair(self, pair: ImitationPair) -> torch.Tensor:
+        if "image" not in pair.extra:
+            raise ConfigError(f"{pair.reference}: its pair has no image; the image field needs a layout with frames "
+                              "(data=audiocaps_frames or data=synthetic_scenes).")
+        return read_image(pair.extra["image"], self.size)

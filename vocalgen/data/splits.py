@@ -1,4 +1,4 @@
-"""Train/val/test splits of imitation pairs: by sound or by imitation of seen sounds."""
+"""Train/val/test splits of imitation pairs: by sound, by imitation of seen sounds, or as the data gives them."""
 
 from collections import Counter
 from typing import Literal
@@ -6,8 +6,9 @@ from typing import Literal
 import numpy as np
 
 from vocalgen.data.vimsketch import ImitationPair
+from vocalgen.errors import ConfigError
 
-SplitMode = Literal["extrapolation", "interpolation", "all"]
+SplitMode = Literal["extrapolation", "interpolation", "all", "given"]
 SPLIT_NAMES = ("train", "val", "test")
 
 
@@ -20,11 +21,15 @@ def split_pairs(
     "interpolation": every sound keeps at least one imitation in training; val/test hold other
     imitations of those sounds (unseen imitations of seen sounds).
     "all": every split holds every pair (a whole folder as an evaluation set).
+    "given": each pair goes to its `extra["split"]` (set by the layout, e.g. audiocaps_frames); the
+    fractions and seed are unused.
     """
-    if mode not in ("extrapolation", "interpolation", "all"):
-        raise ValueError(f"data.split={mode!r}: choose 'extrapolation', 'interpolation' or 'all'.")
+    if mode not in ("extrapolation", "interpolation", "all", "given"):
+        raise ValueError(f"data.split={mode!r}: choose 'extrapolation', 'interpolation', 'all' or 'given'.")
     if mode == "all":
         return {name: list(pairs) for name in SPLIT_NAMES}
+    if mode == "given":
+        return _given_splits(pairs)
     rng = np.random.default_rng(seed)
     if mode == "extrapolation":
         sounds = sorted({pair.sound for pair in pairs})
@@ -40,6 +45,16 @@ def split_pairs(
 
     assignment = _assign(pairs, val_fraction, test_fraction, rng, can_leave)
     return {name: [p for p in pairs if assignment[p] == name] for name in SPLIT_NAMES}
+
+
+def _given_splits(pairs: list[ImitationPair]) -> dict[str, list[ImitationPair]]:
+    """Pairs grouped by their `extra["split"]`; ConfigError naming a pair without a split name."""
+    for pair in pairs:
+        if pair.extra.get("split") not in SPLIT_NAMES:
+            raise ConfigError(f"{pair.reference}: data.split=given needs every pair to name its split (train, val "
+                              f"or test), found {pair.extra.get('split')!r}; use a layout that gives splits "
+                              "(audiocaps_frames) or another data.split.")
+    return {name: [p for p in pairs if p.extra["split"] == name] for name in SPLIT_NAMES}
 
 
 def _assign(items: list, val_fraction: float, test_fraction: float, rng: np.random.Generator,
