@@ -57,7 +57,7 @@ EXPERIMENT_TINY = {
         "loss.terms.mel.n_ffts=[512]",
         "loss.terms.mel.hops=[128]",
         "loss.terms.mel.n_mels=40",
-        "callbacks.audio_samples.n_examples=2",
+        "callbacks.samples.n_examples=2",
     ],
     "qvim_cpu": [*TINY_MOBILENET, "encoder.augment.time_mask=20", "encoder.augment.max_shift=10"],
     "clap_cpu": ["data.fields.audio_48k.samples=48000", *TINY_HTSAT, *TINY_GPT2],

@@ -80,7 +80,7 @@ def test_iadb_bpm_trains_on_pre_encoded_latents_and_generates_loops_of_the_reque
     assert item["latents"].shape == (16, FRAMES) and item["encoded"]["beat_phase"].shape == (FRAMES,)
     written = generate(str(last(out, "bpm")), None, tmp_path, out / "mlflow", bpm=[124, 90.5], steps=2,
                        guidance=2.0)
-    assert [p.name for p in written] == ["bpm124.wav", "bpm90.5.wav"]
+    assert [p.name for p in written] == ["bpm124.wav", "bpm90.5.wav", "grid.png"]  # grid: their spectrograms
     info = sf.info(written[0])
     assert info.samplerate == 24000 and info.frames == FRAMES * 320
     for bad in (0, -5, 500):
@@ -131,7 +131,7 @@ def test_iadb_clap_and_both_conditions_train_and_generate_from_a_reference_clip(
 def test_the_unconditional_baseline_trains_and_ignores_tempo_requests(stages, tmp_path: Path) -> None:
     out = stages["out"]
     train(compose_loops("iadb_unconditional_cpu", out, "uncond", stages["encodec"], *TINY_IADB,
-                        "callbacks.audio_samples.every_n_epochs=1"))
+                        "callbacks.samples.every_n_epochs=1"))
     samples = sorted((out / "uncond" / "samples" / "epoch_000").glob("*_generated.wav"))
     assert len(samples) == 2  # one unconditional loop for each of the two validation loops (was one in all)
     with pytest.raises(ConfigError, match="conditioned on tempo"):

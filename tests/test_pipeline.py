@@ -32,7 +32,7 @@ def tiny_pipeline_args(out: Path, data_root: Path) -> list[str]:
     """audioldm_refined_cpu at tiny sizes: the data and trainer limits for every stage, sizes per stage."""
     synthetic = ",".join(f"{key}:{value}" for key, value in TINY_DATA.items())
     common = [f"paths.output_dir={out}", f"data.root={data_root}", f"data.synthetic={{{synthetic}}}", *COMMON_TINY,
-              "callbacks.audio_samples=null", "trainer.num_sanity_val_steps=0"]  # fewer seconds a stage
+              "callbacks.samples=null", "trainer.num_sanity_val_steps=0"]  # fewer seconds a stage
     own = [f"+stage.{stage}.{override}" for stage, overrides in STAGES.items() for override in overrides]
     return ["+pipeline=audioldm_refined_cpu", *common, *own]
 
@@ -231,6 +231,6 @@ def test_the_config_digest_ignores_where_a_run_is_recorded_and_follows_what_it_l
 
     base = digest()
     assert base == digest("paths.output_dir=/elsewhere", "+tags.stage=x", "ckpt_path=/a/last.ckpt",
-                          "logger.parent_run_id=abc", "callbacks.audio_samples.n_examples=1")
+                          "logger.parent_run_id=abc", "callbacks.samples.n_examples=1")
     assert base != digest("optimizer.lr=1e-3")
     assert base != digest("generator.sample_rate=16000")  # the source of an interpolation (data.fields.audio)

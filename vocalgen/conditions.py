@@ -44,9 +44,9 @@ def slug(text: str, limit: int = 40) -> str:
 
 def build_requests(config: dict[str, Any], encoder: nn.Module, inputs: list[Path] | None = None,
                    text: list[str] | None = None, bpm: list[float] | None = None) -> list[Request]:
-    """One request per input file, else per prompt, else per BPM; a single prompt or BPM joins every
-    request (e.g. BPM and a CLAP reference clip together). ConfigError naming what the checkpoint's
-    encoder cannot take."""
+    """One request per input file, prompt or BPM: each list holds one value (joining every request,
+    e.g. one sound under several prompts, or one BPM for every reference clip) or as many as the
+    longest. ConfigError naming what the checkpoint's encoder cannot take."""
     fields = encoder_fields(encoder)
     if not (inputs or text or bpm):
         raise ConfigError("nothing to generate from: give input=<audio file or folder>, text=\"…\" or bpm=….")
@@ -57,24 +57,37 @@ def build_requests(config: dict[str, Any], encoder: nn.Module, inputs: list[Path
     readers = file_fields(config, encoder) if inputs else {}
     if inputs and not readers:
         raise ConfigError(f"input=… gives audio, but this checkpoint's encoder reads {sorted(fields)}, no audio field.")
-    if inputs:
-        requests = [Request(path.stem, {name: reader(path) for name, reader in readers.items()}) for path in inputs]
-    elif text:
-        requests = [Request(slug(prompt)) for prompt in text]
-    else:
-        requests = [Request("") for _ in bpm]
-    for kind, values in (("caption", text), ("bpm", bpm)):
-        if not values:
-            continue
-        if len(values) not in (1, len(requests)):
-            raise ConfigError(f"{len(values)} values of {kind} for {len(requests)} outputs: give one, or one per "
-                              "output.")
-        for i, request in enumerate(requests):
-            value = values[i if len(values) > 1 else 0]
-            if kind == "bpm":
-                request.item[kind] = torch.tensor(validate_bpm(value, "bpm="))
-                request.name = f"{request.name}_bpm{value:g}".lstrip("_")
-            else:
-                request.item[kind] = value
-                request.name = request.name if inputs is None else f"{request.name}_{slug(value)}"
+    given = {"input": inputs or [], "caption": text or [], "bpm": bpm or []}
+    count = max(len(values) for values in given.values())
+    for kind, values in given.items():
+        if len(values) not in (0, 1, count):
+            raise ConfigError(f"{len(values)} values of {kind} for {count} outputs: give one, or one per output.")
+    read = {path: {name: reader(path) for name, reader in readers.items()} for path in dict.fromkeys(given["input"])}
+    requests = []
+    for i in range(count):
+        request, parts = Request(""), []
+        if inputs:
+            path = inputs[i if len(inputs) > 1 else 0]
+            request.item.update(read[path])
+            parts.append(path.stem)
+        if text:
+            request.item["caption"] = text[i if len(text) > 1 else 0]
+            parts.append(slug(request.item["caption"]))
+        if bpm:
+            value = bpm[i if len(bpm) > 1 else 0]
+            request.item["bpm"] = torch.tensor(validate_bpm(value, "bpm="))
+            parts.append(f"bpm{value:g}")
+        request.name = "_".join(parts)
+        requests.append(request)
+    return with_distinct_names(requests)
+
+
+def with_distinct_names(requests: list[Request]) -> list[Request]:
+    """`requests` with `_2`, `_3`, … added to names met before (the same prompt twice, two files
+    of one name), so that no output overwrites another."""
+    seen: dict[str, int] = {}
+    for request in requests:
+        seen[request.name] = seen.get(request.name, 0) + 1
+        if seen[request.name] > 1:
+            request.name = f"{request.name}_{seen[request.name]}"
     return requests

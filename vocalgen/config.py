@@ -39,3 +39,12 @@ def sampling_overrides(cfg: DictConfig) -> dict[str, Any]:
     shortcuts = {key: cfg[key] for key in ("steps", "guidance", "seed") if cfg.get(key) is not None}
     sampling = cfg.get("sampling")
     return {**(OmegaConf.to_container(sampling) if sampling else {}), **shortcuts}
+
+
+def as_list(value: Any) -> list | None:
+    """None, a scalar or a list (from the command line) → None or a list."""
+    if value is None:
+        return None
+    if OmegaConf.is_list(value) or isinstance(value, list | tuple):
+        return list(value)
+    return [value]

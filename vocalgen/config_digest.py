@@ -7,8 +7,9 @@ from omegaconf import DictConfig, OmegaConf
 
 DIGEST_TAG = "vocalgen.config_digest"
 
-# Keys that name where and how a run is recorded, not what it learns (a resumed run keeps its digest).
-RECORDING_KEYS = ("paths", "callbacks", "logger", "ckpt_path", "run_name", "tags", "hydra")
+# Keys that name where and how a run is recorded or later evaluated, not what it learns (a resumed run
+# keeps its digest).
+RECORDING_KEYS = ("paths", "callbacks", "logger", "ckpt_path", "run_name", "tags", "hydra", "evaluators")
 
 
 def config_digest(cfg: DictConfig) -> str:

@@ -1,4 +1,5 @@
-"""`python -m vocalgen.generate checkpoint=… input=…|text="…"|bpm=…`: a trained chain + conditions → audio files."""
+"""`python -m vocalgen.generate checkpoint=… input=…|text="…"|bpm=…`: a trained chain + conditions → audio or image
+files, as the checkpoint's generator makes them."""
 
 import logging
 from pathlib import Path
@@ -6,53 +7,50 @@ from typing import Any
 
 import hydra
 import torch
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 from torch.utils.data import default_collate
 from tqdm import tqdm
 
 from vocalgen.checkpoints import load_module, resolve_checkpoint
 from vocalgen.cli import expected_errors_end_cleanly
 from vocalgen.conditions import build_requests
-from vocalgen.config import CONFIG_DIR, merge_sampling, register_resolvers, sampling_overrides
-from vocalgen.data.audio_io import audio_files, write_audio
+from vocalgen.config import CONFIG_DIR, as_list, merge_sampling, register_resolvers, sampling_overrides
+from vocalgen.data.audio_io import audio_files
 from vocalgen.errors import CheckpointError
 
 log = logging.getLogger(__name__)
+GRID_LIMIT = 16  # outputs shown together in grid.png
 register_resolvers()
-
-
-def as_list(value: Any) -> list | None:
-    """None, a scalar or a list (from the command line) → None or a list."""
-    if value is None:
-        return None
-    if OmegaConf.is_list(value) or isinstance(value, list | tuple):
-        return list(value)
-    return [value]
 
 
 def generate(checkpoint: str, inputs: list[Path] | None, output_dir: str | Path, mlflow_dir: str | Path,
              which: str = "last", batch_size: int = 8, device: str = "cpu", text: list[str] | None = None,
              bpm: list[float] | None = None, **sampling: Any) -> list[Path]:
-    """Write `<output_dir>/<name>.wav` for each input file, prompt or BPM through the checkpoint's
-    chain; `sampling` (steps, guidance, seed, …) overrides the checkpoint's `sampling` config."""
+    """Write `<output_dir>/<name>.<wav|png|…>` (the generator's output kind) for each input file, prompt
+    or BPM through the checkpoint's chain, and `grid.png` of them all when there are 2 to GRID_LIMIT;
+    `sampling` (steps, guidance, seed, …) overrides the checkpoint's `sampling` config."""
     path = resolve_checkpoint(checkpoint, mlflow_dir, which)
     module, config = load_module(path)
-    if not module.generator.sample_rate:
+    output = module.generator.output
+    if output is None:
         raise CheckpointError(f"checkpoint {path} (experiment '{config.get('experiment_name')}') produces embeddings, "
-                              "not audio: use vocalgen.retrieve or vocalgen.evaluate with it.")
+                              "not audio or images: use vocalgen.retrieve or vocalgen.evaluate with it.")
     if text and callable(getattr(module.encoder, "check_prompts", None)):
         module.encoder.check_prompts(text)
     requests = build_requests(config, module.encoder, inputs, text, bpm)
     sampling = merge_sampling(config.get("sampling"), sampling)
     module.to(device)
-    written = []
+    written, shown = [], {}
     for start in tqdm(range(0, len(requests), batch_size), desc="generating", unit="batch"):
         chunk = requests[start:start + batch_size]
         batch = default_collate([request.item for request in chunk])
         batch = {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
-        audio = module.generate(batch, **sampling)
-        for request, clip in zip(chunk, audio):
-            written.append(write_audio(Path(output_dir) / f"{request.name}.wav", clip, module.generator.sample_rate))
+        for request, item in zip(chunk, module.generate(batch, **sampling)):
+            written.append(output.write(Path(output_dir) / request.name, item))
+            if 2 <= len(requests) <= GRID_LIMIT:
+                shown[request.name] = item.cpu()
+    if shown:
+        written.append(output.overview(Path(output_dir) / "grid.png", shown))
     return written
 
 

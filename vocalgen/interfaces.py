@@ -10,6 +10,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from vocalgen.outputs import AudioOutput, OutputKind
+
 Batch = dict[str, Any]
 Outputs = dict[str, torch.Tensor]
 # What an encoder hands on: one embedding [B, D] or tokens [B, N, D], or named conditions for
@@ -34,9 +36,16 @@ class Adapter(nn.Module, ABC):
 
 
 class Generator(nn.Module, ABC):
-    """Produces the output (audio, latents, images) from a condition."""
+    """Produces the output (audio, latents, images) from a condition. `output` says what
+    `generate` makes and how it is written; audio generators give their `sample_rate`."""
 
-    sample_rate: int
+    sample_rate: int = 0
+
+    @property
+    def output(self) -> OutputKind | None:
+        """What `generate` makes: audio at `sample_rate` unless a generator says otherwise (e.g.
+        ImageOutput); None for a generator of embeddings only (a retrieval head)."""
+        return AudioOutput(self.sample_rate) if self.sample_rate else None
 
     @abstractmethod
     def training_forward(self, batch: Batch, condition: Condition) -> Outputs:
@@ -44,7 +53,8 @@ class Generator(nn.Module, ABC):
 
     @abstractmethod
     def generate(self, condition: Condition, **sampling: Any) -> torch.Tensor:
-        """condition [B, D] (or named conditions) → output, e.g. audio [B, 1, N] at `sample_rate`."""
+        """condition [B, D] (or named conditions) → a batch of `output` items, e.g. audio [B, 1, N] at
+        `sample_rate` or images [B, 3, H, W] in [-1, 1]."""
 
 
 class Loss(nn.Module, ABC):
@@ -74,6 +84,11 @@ class Pretransform(nn.Module, ABC):
     @property
     @abstractmethod
     def fingerprint(self) -> str: ...
+
+    @property
+    def output(self) -> OutputKind:
+        """What `decode` makes: audio at `sample_rate` unless a pretransform says otherwise (images)."""
+        return AudioOutput(self.sample_rate)
 
 
 class Discriminator(nn.Module, ABC):

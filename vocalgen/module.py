@@ -87,12 +87,12 @@ class VocalGenModule(L.LightningModule):
 
     @torch.no_grad()
     def pre_encode(self, batch: Batch) -> Batch:
-        """batch → {"latents": the pretransform's latents of the generator's audio field, "encoded": the
+        """batch → {"latents": the pretransform's latents of the generator's target field, "encoded": the
         encoder's output}; what data.cache stores so that training skips both."""
         batch = self.transfer_batch_to_device(batch, self.device, 0)
         self.encoder.eval()  # frozen: stays in eval mode while training too
-        audio = batch[self.generator.audio_field]
-        return {LATENTS_FIELD: self.generator.pretransform.encode(audio), ENCODED_FIELD: self.encoder(batch)}
+        encoded = batch[self.generator.target_field]
+        return {LATENTS_FIELD: self.generator.pretransform.encode(encoded), ENCODED_FIELD: self.encoder(batch)}
 
     def condition(self, batch: Batch) -> Outputs:
         """batch → adapter outputs; "condition" is what the generator receives. A pre-encoded batch

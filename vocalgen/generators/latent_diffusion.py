@@ -1,66 +1,65 @@
 """Latent diffusion (AudioLDM's generator): a UNet denoising pretransform latents under a condition."""
 
+from collections.abc import Sequence
 from typing import Any
 
 import torch
 from torch import nn
 
 from vocalgen.errors import ConfigError
+from vocalgen.generators.condition_routing import ConditionRouting, named
 from vocalgen.generators.guidance import drop_conditions, guidance_schedule, guide
 from vocalgen.generators.latent_scale import measure_latent_scale
 from vocalgen.generators.noise_schedule import NoiseSchedule
-from vocalgen.interfaces import Batch, Generator, Outputs, Pretransform
+from vocalgen.interfaces import Batch, Condition, Generator, Outputs, Pretransform
+from vocalgen.outputs import OutputKind
 
 
 class LatentDiffusion(Generator):
-    """DDPM training and DDIM/DDPM sampling over the latents of a frozen `pretransform`.
+    """DDPM training and DDIM/DDPM sampling over the latents of a frozen `pretransform` (a mel VAE +
+    vocoder for audio, an image VAE for images).
 
-    `unet` is a diffusers UNet2DConditionModel over latents [B, C, T', F']; the condition [B, D]
-    reaches it by FiLM (its `class_embed_type` projection, concatenated to the time embedding) and/or
-    by cross-attention (CrossAttn blocks, the condition as one token), whichever the UNet has.
-    Latents are scaled by 1 / std measured on the first training batch (`latent_scale`, kept in the
-    state dict). In training each condition is replaced by the null (zero) vector with probability
-    `condition_dropout`, for classifier-free guidance.
+    `unet` is a diffusers UNet2DConditionModel over latents [B, C, …]; named conditions reach it as
+    `routes` says (see ConditionRouting: cross-attention tokens, FiLM vectors; by default the one
+    condition [B, D] goes to every path the UNet has). Latents are scaled by 1 / std measured on the
+    first training batch (`latent_scale`, kept in the state dict). In training each condition is
+    replaced by its null (zeros) with probability `condition_dropout`, for classifier-free guidance.
 
-    training_forward → {"prediction", "target"} [B, C, T', F'] (ε or v); generate(condition [B, D])
-    → audio [B, 1, N] at the pretransform's rate for clips of `samples` samples.
+    `target_field` is the batch field the pretransform encodes (audio [B, 1, N], images [B, 3, H, W];
+    `audio_field` is its former name, as older checkpoints give it); generated items have the shape
+    `item_shape` (default [1, samples]). training_forward → {"prediction", "target"} [B, C, …] (ε or
+    v); generate(condition) → items [B, *item_shape] of the pretransform's output kind.
     """
 
-    def __init__(self, unet: nn.Module, pretransform: Pretransform, condition_dim: int, samples: int,
-                 schedule: NoiseSchedule | None = None, condition_dropout: float = 0.1,
-                 audio_field: str = "audio_16k", latent_field: str = "latents") -> None:
+    def __init__(self, unet: nn.Module, pretransform: Pretransform, condition_dim: int | None = None,
+                 samples: int | None = None, schedule: NoiseSchedule | None = None,
+                 condition_dropout: float = 0.1, audio_field: str = "audio_16k", latent_field: str = "latents",
+                 routes: dict[str, str | list[str]] | None = None, target_field: str | None = None,
+                 item_shape: Sequence[int] | None = None) -> None:
         super().__init__()
         self.unet = unet
         self.pretransform = pretransform
         self.schedule = schedule or NoiseSchedule()
-        self.condition_dim = condition_dim
-        self.samples = samples
+        self.routing = ConditionRouting(unet, routes)
+        if item_shape is None and samples is None:
+            raise ConfigError("generator.samples (audio length) or generator.item_shape (e.g. [3, 64, 64] for "
+                              "images) must be given: the shape of what the generator makes.")
+        self.item_shape = tuple(item_shape) if item_shape is not None else (1, samples)
         self.condition_dropout = condition_dropout
-        self.audio_field = self.target_field = audio_field
+        self.audio_field = self.target_field = target_field or audio_field
         self.latent_field = latent_field
-        self.sample_rate = pretransform.sample_rate
-        config = unet.config
-        self.film = config.class_embed_type is not None
-        blocks = [*config.down_block_types, config.mid_block_type or ""]
-        self.cross_attention = any("CrossAttn" in block for block in blocks)
-        if not (self.film or self.cross_attention):
-            raise ConfigError("generator.unet has neither a class-embedding projection (FiLM) nor cross-attention "
-                              "blocks: the condition would not reach it.")
-        widths = {"projection_class_embeddings_input_dim": self.film, "cross_attention_dim": self.cross_attention}
-        for key, used in widths.items():
-            if used and getattr(config, key) != condition_dim:
-                raise ConfigError(f"generator.unet.{key}={getattr(config, key)} but the condition is "
-                                  f"{condition_dim}-d (generator.condition_dim); make them equal.")
+        self.sample_rate = getattr(pretransform, "sample_rate", 0)
+        if condition_dim is not None:
+            self.routing.check({name: torch.zeros(1, condition_dim) for name in self.routing.routes})
         self.register_buffer("latent_scale", torch.zeros(()))  # 0 until measured on the first training batch
 
-    def null_condition(self, like: torch.Tensor) -> torch.Tensor:
-        """The unconditional embedding: the zero vector."""
-        return torch.zeros_like(like)
+    @property
+    def output(self) -> OutputKind:
+        return self.pretransform.output
 
-    def check_condition(self, condition: torch.Tensor) -> None:
-        if condition.dim() != 2 or condition.shape[1] != self.condition_dim:
-            raise ConfigError(f"LatentDiffusion expects conditions [B, {self.condition_dim}], got "
-                              f"{tuple(condition.shape)}; generator.condition_dim must match the encoder/adapter.")
+    def null_condition(self, condition: Condition) -> dict[str, torch.Tensor]:
+        """The unconditional input: zeros in place of every named condition."""
+        return {name: torch.zeros_like(value) for name, value in named(condition).items()}
 
     def latents(self, batch: Batch) -> torch.Tensor:
         """Unscaled latents [B, C, T', F']: pre-encoded (data.cache) or encoded now."""
@@ -69,13 +68,12 @@ class LatentDiffusion(Generator):
         with torch.no_grad():
             return self.pretransform.encode(batch[self.audio_field])
 
-    def denoise(self, x: torch.Tensor, t: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
-        """The UNet's prediction for x_t [B, C, T', F'] at timesteps t [B] under condition [B, D]."""
-        return self.unet(x, t, encoder_hidden_states=condition.unsqueeze(1) if self.cross_attention else None,
-                         class_labels=condition if self.film else None).sample
+    def denoise(self, x: torch.Tensor, t: torch.Tensor, condition: Condition) -> torch.Tensor:
+        """The UNet's prediction for x_t [B, C, …] at timesteps t [B] under the (named) condition."""
+        return self.unet(x, t, **self.routing.unet_inputs(condition)).sample
 
-    def training_forward(self, batch: Batch, condition: torch.Tensor) -> Outputs:
-        self.check_condition(condition)
+    def training_forward(self, batch: Batch, condition: Condition) -> Outputs:
+        conditions = self.routing.check(condition)
         latents = self.latents(batch)
         if self.training and not self.latent_scale:
             measure_latent_scale(self.latent_scale, latents)
@@ -83,29 +81,31 @@ class LatentDiffusion(Generator):
         noise = torch.randn_like(x0)
         t = torch.randint(0, self.schedule.num_train_timesteps, (x0.shape[0],), device=x0.device)
         if self.training:
-            condition = drop_conditions(condition, self.null_condition(condition[:1]), self.condition_dropout)
-        prediction = self.denoise(self.schedule.add_noise(x0, noise, t), t, condition)
+            conditions = {name: drop_conditions(value, torch.zeros_like(value[:1]), self.condition_dropout)
+                          for name, value in conditions.items()}
+        prediction = self.denoise(self.schedule.add_noise(x0, noise, t), t, conditions)
         return {"prediction": prediction, "target": self.schedule.target(x0, noise, t)}
 
     def latent_shape(self) -> tuple[int, ...]:
-        """[C, T', F'] of the latents of a `samples`-long clip."""
+        """[C, …] of the latents of one item of `item_shape`."""
         with torch.no_grad():
-            probe = torch.zeros(1, 1, self.samples, device=self.latent_scale.device)
+            probe = torch.zeros(1, *self.item_shape, device=self.latent_scale.device)
             return tuple(self.pretransform.encode(probe).shape[1:])
 
     @torch.no_grad()
-    def sample_latents(self, condition: torch.Tensor, steps: int = 200, guidance: float = 3.5,
+    def sample_latents(self, condition: Condition, steps: int = 200, guidance: float = 3.5,
                        guidance_end: float | None = None, sampler: str = "ddim",
                        seed: int | None = None) -> torch.Tensor:
-        """Scaled latents [B, C, T', F'] sampled under condition [B, D] with classifier-free guidance
+        """Scaled latents [B, C, …] sampled under the (named) condition with classifier-free guidance
         (scale `guidance`, ramped to `guidance_end` over the steps when given)."""
-        self.check_condition(condition)
+        condition = self.routing.check(condition)
+        first = next(iter(condition.values()))
         if not self.latent_scale:
             raise ConfigError("this LatentDiffusion has no latent scale yet (it is measured on the first training "
                               "batch): generate from a trained checkpoint.")
         scheduler = self.schedule.sampler(sampler, steps)
         noise_source = torch.Generator(device="cpu").manual_seed(seed) if seed is not None else None
-        x = torch.randn((condition.shape[0], *self.latent_shape()), generator=noise_source).to(condition.device)
+        x = torch.randn((first.shape[0], *self.latent_shape()), generator=noise_source).to(first.device)
         x = x * scheduler.init_noise_sigma
         null = self.null_condition(condition)
         for scale, t in zip(guidance_schedule(guidance, guidance_end, steps), scheduler.timesteps):
@@ -115,13 +115,14 @@ class LatentDiffusion(Generator):
             elif scale == 0.0:
                 prediction = self.denoise(x, timesteps, null)
             else:
-                both = self.denoise(torch.cat([x, x]), torch.cat([timesteps, timesteps]), torch.cat([null, condition]))
+                both = self.denoise(torch.cat([x, x]), torch.cat([timesteps, timesteps]),
+                                    {name: torch.cat([null[name], condition[name]]) for name in condition})
                 prediction = guide(*both.chunk(2), scale)
             x = scheduler.step(prediction, t, x, generator=noise_source).prev_sample
         return x
 
     @torch.no_grad()
-    def generate(self, condition: torch.Tensor, steps: int = 200, guidance: float = 3.5,
+    def generate(self, condition: Condition, steps: int = 200, guidance: float = 3.5,
                  guidance_end: float | None = None, sampler: str = "ddim", seed: int | None = None,
                  **sampling: Any) -> torch.Tensor:
         latents = self.sample_latents(condition, steps, guidance, guidance_end, sampler, seed)

@@ -1,0 +1,1 @@
+"""What `vocalgen.evaluate` runs on a checkpoint: the evaluations its experiment lists under `evaluators`."""

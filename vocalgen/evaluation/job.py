@@ -1,0 +1,87 @@
+"""An evaluation an experiment lists under `evaluators`, and what it is handed and gives back."""
+
+import inspect
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hydra.utils import get_class, instantiate
+from omegaconf import OmegaConf
+
+from vocalgen.errors import ConfigError
+from vocalgen.module import VocalGenModule
+
+
+@dataclass
+class EvaluationJob:
+    """A trained module and where to evaluate it: `datamodule()` builds the data of `data_config`
+    (prepared, set up for testing) the first time an evaluation asks for it; `sampling` is the
+    checkpoint's merged with the command's."""
+
+    module: VocalGenModule
+    config: dict[str, Any]
+    split: str
+    device: str
+    sampling: dict[str, Any]
+    mlflow_dir: Path
+    data_config: Any
+    built_data: Any = None
+
+    def datamodule(self) -> Any:
+        if self.built_data is None:
+            self.built_data = instantiate(self.data_config)
+            self.built_data.prepare_data()
+            self.built_data.setup("test")
+        return self.built_data
+
+
+@dataclass
+class EvaluationResult:
+    """Metrics (logged as eval/<name>), the parameters that shaped them, and text artifacts {file: text}."""
+
+    metrics: dict[str, float]
+    params: dict[str, Any] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)
+
+
+class Evaluation(ABC):
+    """One kind of evaluation (retrieval ranking, generation quality, tempo control, …), built from
+    an entry of the experiment's `evaluators`; the command line's non-null options that are
+    parameters of its constructor override the entry's values."""
+
+    @abstractmethod
+    def run(self, job: EvaluationJob) -> EvaluationResult: ...
+
+
+def recorded_evaluators(config: dict[str, Any]) -> dict[str, Any]:
+    """The checkpoint config's `evaluators`. Checkpoints saved before experiments listed them: a
+    retrieval evaluation when the config has epoch-level `metrics`, else generation quality from its
+    `evaluate_conditions`."""
+    if "evaluators" in config:
+        return dict(config["evaluators"] or {})
+    if config.get("metrics"):
+        return {"retrieval": {"_target_": "vocalgen.evaluation.retrieval.RetrievalEvaluation"}}
+    return {"generation": {"_target_": "vocalgen.evaluation.generation.GenerationEvaluation",
+                           "conditions": config.get("evaluate_conditions")}}
+
+
+def build_evaluations(config: dict[str, Any], selected: list[str] | None,
+                      options: dict[str, Any]) -> dict[str, Evaluation]:
+    """The evaluations of the checkpoint's config (only `selected` ones when given), each built with
+    the `options` that are parameters of its class. ConfigError naming an unknown selection."""
+    listed = {name: spec for name, spec in recorded_evaluators(config).items() if spec}
+    unknown = sorted(set(selected or ()) - set(listed))
+    if unknown:
+        raise ConfigError(f"evaluators={unknown}: this checkpoint's experiment lists {sorted(listed)} "
+                          "(its `evaluators` config).")
+    built = {}
+    for name, spec in listed.items():
+        if selected and name not in selected:
+            continue
+        spec = OmegaConf.to_container(spec) if OmegaConf.is_config(spec) else dict(spec)
+        evaluation = get_class(spec.pop("_target_"))
+        parameters = inspect.signature(evaluation).parameters
+        given = {key: value for key, value in options.items() if value is not None and key in parameters}
+        built[name] = evaluation(**{**spec, **given})  # called directly: its ConfigErrors reach the user as they are
+    return built

@@ -1,0 +1,31 @@
+"""Retrieval ranking: the module's epoch-level metrics (MRR, NDCG, top-k, recall@k) over a split."""
+
+import torch
+from tqdm import tqdm
+
+from vocalgen.errors import CheckpointError
+from vocalgen.evaluation.job import Evaluation, EvaluationJob, EvaluationResult
+
+
+def batch_to(batch: dict, device: str) -> dict:
+    return {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
+
+
+class RetrievalEvaluation(Evaluation):
+    """Every batch of the split through the module into its `metrics` evaluators; their results."""
+
+    def run(self, job: EvaluationJob) -> EvaluationResult:
+        evaluators = job.module.metrics
+        if not evaluators:
+            raise CheckpointError(f"experiment '{job.config.get('experiment_name')}' lists a retrieval evaluation "
+                                  "but its config has no epoch-level `metrics` to compute.")
+        for evaluator in evaluators:
+            evaluator.reset()
+        with torch.no_grad():
+            for batch in tqdm(job.datamodule().loader(job.split, shuffle=False), desc="evaluating", unit="batch"):
+                batch = batch_to(batch, job.device)
+                outputs = job.module(batch)
+                for evaluator in evaluators:
+                    evaluator.update(outputs, batch)
+        metrics = {name: value for evaluator in evaluators for name, value in evaluator.compute().items()}
+        return EvaluationResult(metrics)
