@@ -1,13 +1,15 @@
-"""A byte-level BPE (HF `tokenizers`) for the GPT-2 text tower: trained on the captions or loaded from disk.
+"""A byte-level BPE (HF `tokenizers`) for text models (CLAP's GPT-2 tower, the CLIP text encoder): trained
+on the captions or loaded from disk.
 
 No GPT-2 vocabulary ships in any installed package, so by default the vocabulary is learned from the
 training captions; a local ``tokenizer.json`` (or a GPT-2 style ``vocab.json`` + ``merges.txt``
 folder) can be given instead. The whole tokenizer round-trips through one JSON string, which is how
-the text tower keeps it inside its state dict.
+a text model keeps it inside its state dict (`tokenizer_state` / `tokenizer_from_state`).
 """
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -16,20 +18,28 @@ from vocalgen.errors import ConfigError
 
 DEFAULT_PAD = "<pad>"
 DEFAULT_EOS = "<eos>"
+_STATE_VERSION = 1
+
+
+class TokenizerNotFitted(ConfigError):
+    """A text model was used before it had a tokenizer."""
 
 
 class BpeTokenizer:
-    """Byte-level BPE: text ↔ ids, and a caption batch → (ids [B, L], attention mask [B, L]) ending in EOS.
+    """Byte-level BPE: text ↔ ids, and a caption batch → (ids [B, L], attention mask [B, L]) ending in EOS
+    (and starting with `bos_token` when it has one, as CLIP's does).
 
-    Byte-level, with no normaliser, so ``decode(encode(text)) == text`` for any text.
+    A trained one is byte-level with no normaliser, so ``decode(encode(text)) == text`` for any text.
     """
 
     def __init__(self, tokenizer, pad_token: str = DEFAULT_PAD, eos_token: str = DEFAULT_EOS,
-                 source: str = "memory") -> None:
+                 source: str = "memory", bos_token: str | None = None) -> None:
         self.tokenizer = tokenizer  # a tokenizers.Tokenizer
         self.pad_token = pad_token
         self.eos_token = eos_token
-        ids = {name: tokenizer.token_to_id(name) for name in (pad_token, eos_token)}
+        self.bos_token = bos_token
+        names = (pad_token, eos_token) if bos_token is None else (pad_token, eos_token, bos_token)
+        ids = {name: tokenizer.token_to_id(name) for name in names}
         absent = [name for name, i in ids.items() if i is None]
         if absent:
             raise ConfigError(
@@ -38,6 +48,7 @@ class BpeTokenizer:
             )
         self.pad_id: int = ids[pad_token]
         self.eos_id: int = ids[eos_token]
+        self.bos_id: int | None = None if bos_token is None else ids[bos_token]
 
     @classmethod
     def train(cls, captions: Sequence[str], vocab_size: int, pad_token: str = DEFAULT_PAD,
@@ -86,11 +97,12 @@ class BpeTokenizer:
                           "the captions.")
 
     @classmethod
-    def from_json(cls, text: str, pad_token: str = DEFAULT_PAD, eos_token: str = DEFAULT_EOS) -> "BpeTokenizer":
+    def from_json(cls, text: str, pad_token: str = DEFAULT_PAD, eos_token: str = DEFAULT_EOS,
+                  bos_token: str | None = None) -> "BpeTokenizer":
         """Rebuild from :meth:`to_json`'s string."""
         from tokenizers import Tokenizer
 
-        return cls(Tokenizer.from_str(text), pad_token, eos_token, source="a saved JSON string")
+        return cls(Tokenizer.from_str(text), pad_token, eos_token, source="a saved JSON string", bos_token=bos_token)
 
     def to_json(self) -> str:
         """The whole tokenizer (vocabulary, merges, pre-tokeniser, decoder) as one JSON string."""
@@ -116,15 +128,66 @@ class BpeTokenizer:
         """ids → text, special tokens dropped."""
         return self.tokenizer.decode(list(ids), skip_special_tokens=True)
 
-    def batch(self, captions: Sequence[str], context_length: int) -> tuple[Tensor, Tensor]:
-        """captions → ids [B, L] (each caption cut to context_length - 1 tokens, then EOS, then pad) and the
-        attention mask [B, L] (1 on real tokens); L = the longest row, at most `context_length`."""
-        rows = [ids[: context_length - 1] + [self.eos_id]
+    def batch(self, captions: Sequence[str], context_length: int,
+              fixed_length: bool = False) -> tuple[Tensor, Tensor]:
+        """captions → ids [B, L] (BOS if any, each caption cut to fit, then EOS, then pad) and the attention
+        mask [B, L] (1 on real tokens); L = the longest row, at most `context_length` (with `fixed_length`,
+        always `context_length`, as Stable Diffusion feeds its text encoder)."""
+        start = [] if self.bos_id is None else [self.bos_id]
+        room = context_length - 1 - len(start)
+        rows = [start + ids[:room] + [self.eos_id]
                 for ids in (e.ids for e in self.tokenizer.encode_batch(list(captions), add_special_tokens=False))]
-        width = max(len(r) for r in rows)
+        width = context_length if fixed_length else max(len(r) for r in rows)
         ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
         mask = torch.zeros((len(rows), width), dtype=torch.long)
         for i, row in enumerate(rows):
             ids[i, : len(row)] = torch.tensor(row, dtype=torch.long)
             mask[i, : len(row)] = 1
         return ids, mask
+
+
+def caption_list(captions: Sequence[str] | str, who: str) -> list[str]:
+    """`captions` (one string or a sequence of them) as a non-empty list of strings; ValueError or
+    TypeError naming `who` otherwise."""
+    captions = [captions] if isinstance(captions, str) else list(captions)
+    if not captions:
+        raise ValueError(f"{who} got an empty caption list; a batch needs at least one caption.")
+    bad = [type(c).__name__ for c in captions if not isinstance(c, str)]
+    if bad:
+        raise TypeError(f"{who} expects captions as strings, got {bad[0]}.")
+    return captions
+
+
+def fit_bpe(captions: Sequence[str], vocab_size: int, pad_token: str, eos_token: str, who: str,
+            instead: str) -> BpeTokenizer:
+    """A BPE of up to `vocab_size` tokens learned from the training `captions`; ConfigError naming `who`
+    (and `instead`, the way to give it a tokenizer) when they hold no text."""
+    if not any(caption.strip() for caption in captions):
+        raise ConfigError(f"{who}.fit_to_data: the training data has no captions to learn a tokenizer from; use a "
+                          f"data set with captions (the synthetic default or data=audiocaps) or {instead}.")
+    return BpeTokenizer.train(list(captions), vocab_size, pad_token, eos_token)
+
+
+def check_vocabulary(bpe: BpeTokenizer, vocab_size: int, who: str, source: str) -> BpeTokenizer:
+    """`bpe` if its ids fit an embedding of `vocab_size` rows; ConfigError naming `who` and `source` otherwise."""
+    if bpe.vocab_size > vocab_size:
+        raise ConfigError(f"{who}: the tokenizer from {source} has {bpe.vocab_size} tokens but the embedding has "
+                          f"vocab_size {vocab_size}; raise vocab_size to at least {bpe.vocab_size}.")
+    return bpe
+
+
+def tokenizer_state(bpe: BpeTokenizer | None, pad_token: str, eos_token: str) -> dict[str, Any]:
+    """What a text model keeps in its state dict (`get_extra_state`): the tokenizer as a JSON string (None
+    before it has one) and its special tokens."""
+    state = {"version": _STATE_VERSION, "tokenizer": bpe.to_json() if bpe else None, "pad_token": pad_token,
+             "eos_token": eos_token}
+    if bpe is not None and bpe.bos_token is not None:
+        state["bos_token"] = bpe.bos_token
+    return state
+
+
+def tokenizer_from_state(state: dict[str, Any]) -> BpeTokenizer | None:
+    """The tokenizer saved by `tokenizer_state` (None if it saved none)."""
+    if state.get("tokenizer") is None:
+        return None
+    return BpeTokenizer.from_json(state["tokenizer"], state["pad_token"], state["eos_token"], state.get("bos_token"))

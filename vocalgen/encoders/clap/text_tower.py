@@ -13,16 +13,21 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from vocalgen.encoders.clap.bpe_tokenizer import DEFAULT_EOS, DEFAULT_PAD, BpeTokenizer
+from vocalgen.encoders.clap.bpe_tokenizer import (
+    DEFAULT_EOS,
+    DEFAULT_PAD,
+    BpeTokenizer,
+    TokenizerNotFitted,
+    caption_list,
+    check_vocabulary,
+    fit_bpe,
+    tokenizer_from_state,
+    tokenizer_state,
+)
 from vocalgen.errors import ConfigError
 
 BACKBONES = ("transformer", "gpt2")
 CLIP_VOCAB = 49408  # laion's bundled CLIP BPE (bpe_simple_vocab_16e6.txt.gz); <end_of_text> is the largest id
-_EXTRA_STATE_VERSION = 1
-
-
-class TokenizerNotFitted(ConfigError):
-    """The GPT-2 text tower was used before it had a tokenizer."""
 
 
 class ClapTextTower(nn.Module):
@@ -126,35 +131,25 @@ class ClapTextTower(nn.Module):
         """Learn the GPT-2 backbone's BPE from `captions` unless the tower already has a tokenizer."""
         if self.is_fitted:
             return
-        if not any(caption.strip() for caption in captions):
-            raise ConfigError("ClapTextTower.fit_to_data: the training data has no captions to learn a tokenizer "
-                              "from; use a data set with captions (the synthetic default or data=audiocaps) or give "
-                              "tokenizer=<local tokenizer.json>.")
-        self._set_tokenizer(BpeTokenizer.train(list(captions), self.vocab_size, self.pad_token, self.eos_token),
-                            "fit_to_data")
+        bpe = fit_bpe(captions, self.vocab_size, self.pad_token, self.eos_token, "ClapTextTower",
+                      "give tokenizer=<local tokenizer.json>")
+        self._set_tokenizer(bpe, "fit_to_data")
 
     def _set_tokenizer(self, bpe: BpeTokenizer, source: str) -> None:
-        if bpe.vocab_size > self.vocab_size:
-            raise ConfigError(f"ClapTextTower: the tokenizer from {source} has {bpe.vocab_size} tokens but the "
-                              f"GPT-2 embedding has vocab_size {self.vocab_size}; raise vocab_size to at least "
-                              f"{bpe.vocab_size}.")
-        self._bpe = bpe
+        self._bpe = check_vocabulary(bpe, self.vocab_size, "ClapTextTower (GPT-2 embedding)", source)
 
     def get_extra_state(self) -> dict[str, Any]:
         """The tokenizer as a JSON string (None if there is none yet), saved in the state dict."""
-        return {"version": _EXTRA_STATE_VERSION, "tokenizer": self._bpe.to_json() if self._bpe else None,
-                "pad_token": self.pad_token, "eos_token": self.eos_token}
+        return tokenizer_state(self._bpe, self.pad_token, self.eos_token)
 
     def set_extra_state(self, state: dict[str, Any]) -> None:
         """Restore the tokenizer saved by :meth:`get_extra_state`."""
         if self.backbone == "transformer" or not isinstance(state, dict):
             return
-        if state.get("tokenizer") is None:
-            self._bpe = None
-            return
-        self.pad_token, self.eos_token = state["pad_token"], state["eos_token"]
-        bpe = BpeTokenizer.from_json(state["tokenizer"], self.pad_token, self.eos_token)
-        self._set_tokenizer(bpe, "the state dict")
+        self._bpe = tokenizer_from_state(state)
+        if self._bpe is not None:
+            self.pad_token, self.eos_token = self._bpe.pad_token, self._bpe.eos_token
+            self._set_tokenizer(self._bpe, "the state dict")
 
     def token_count(self, caption: str) -> int:
         """Real tokens of `caption` (end token included) before any cut to context_length."""
@@ -164,14 +159,7 @@ class ClapTextTower(nn.Module):
         """captions → token ids [B, L] and attention mask [B, L] (1 on real tokens), L ≤ context_length
         (the tower's unless given)."""
         context_length = context_length or self.context_length
-        if isinstance(captions, str):
-            captions = [captions]
-        captions = list(captions)
-        if not captions:
-            raise ValueError("ClapTextTower got an empty caption list; a batch needs at least one caption.")
-        bad = [type(c).__name__ for c in captions if not isinstance(c, str)]
-        if bad:
-            raise TypeError(f"ClapTextTower expects captions as strings, got {bad[0]}.")
+        captions = caption_list(captions, "ClapTextTower")
         if self.backbone == "gpt2":
             if self._bpe is None:
                 raise TokenizerNotFitted(

@@ -1,0 +1,92 @@
+"""The image VAE of latent image diffusion: a KL autoencoder (diffusers AutoencoderKL) over RGB images,
+built from its sizes or loaded from a local Stable Diffusion 1.x folder."""
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from vocalgen.errors import ConfigError
+from vocalgen.stable_diffusion_folder import check_same_architecture, check_stable_diffusion_folder, copy_weights
+
+
+def height_width(size: int | Sequence[int]) -> tuple[int, int]:
+    """An image size given as one int (a square) or (height, width) → (height, width)."""
+    if isinstance(size, int):
+        return size, size
+    height, width = size
+    return int(height), int(width)
+
+
+def vae_arguments(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The ImageVAE size arguments that rebuild the AutoencoderKL of diffusers config `config`."""
+    widths = list(config["block_out_channels"])
+    multipliers = [width // widths[0] if width % widths[0] == 0 else width / widths[0] for width in widths]
+    return {"latent_channels": config["latent_channels"], "base_channels": widths[0], "multipliers": multipliers,
+            "layers_per_block": config["layers_per_block"], "norm_groups": config["norm_num_groups"],
+            "mid_attention": config.get("mid_block_add_attention", True)}
+
+
+class ImageVAE(nn.Module):
+    """images [B, 3, H, W] in [-1, 1] ↔ latents [B, latent_channels, H/d, W/d], d = 2**(len(multipliers) − 1).
+
+    The defaults are Stable Diffusion 1.x's VAE: 4 latent channels, base 128, multipliers [1, 2, 4, 4], two
+    res blocks per level (a 512 × 512 image → 4 × 64 × 64 latents). `pretrained`: a local SD 1.x folder whose
+    `vae` is loaded (its sizes must be the arguments', so that the arguments alone rebuild it from a
+    checkpoint). `scaling_factor` multiplies the latents a diffusion model sees (ImageLatentPretransform):
+    None takes the folder's (0.18215 for SD 1.x), or 1.0 without one; kept in the state dict.
+    """
+
+    def __init__(self, latent_channels: int = 4, base_channels: int = 128, multipliers: Sequence[int] = (1, 2, 4, 4),
+                 layers_per_block: int = 2, norm_groups: int = 32, mid_attention: bool = True,
+                 pretrained: str | None = None, scaling_factor: float | None = None) -> None:
+        super().__init__()
+        from diffusers import AutoencoderKL
+
+        widths = [base_channels * m for m in multipliers]
+        if any(width % norm_groups for width in widths):
+            raise ConfigError(f"image VAE widths {widths} must be multiples of norm_groups={norm_groups}.")
+        self.model = AutoencoderKL(
+            in_channels=3, out_channels=3, latent_channels=latent_channels, block_out_channels=widths,
+            down_block_types=["DownEncoderBlock2D"] * len(widths), up_block_types=["UpDecoderBlock2D"] * len(widths),
+            layers_per_block=layers_per_block, norm_num_groups=norm_groups, mid_block_add_attention=mid_attention,
+        )
+        self.latent_channels = latent_channels
+        self.downsampling = 2 ** (len(widths) - 1)
+        if pretrained:
+            arguments = {"latent_channels": latent_channels, "base_channels": base_channels,
+                         "multipliers": list(multipliers), "layers_per_block": layers_per_block,
+                         "norm_groups": norm_groups, "mid_attention": mid_attention}
+            folder_scale = self.load_stable_diffusion(Path(pretrained), arguments)
+            scaling_factor = folder_scale if scaling_factor is None else scaling_factor
+        self.register_buffer("scaling_factor", torch.tensor(1.0 if scaling_factor is None else float(scaling_factor)))
+
+    def load_stable_diffusion(self, folder: Path, arguments: dict[str, Any]) -> float:
+        """Copy the weights of `folder`/vae into this VAE once its sizes are `arguments`; returns its scaling factor."""
+        from diffusers import AutoencoderKL
+
+        path = check_stable_diffusion_folder(folder, ["vae"])
+        loaded = AutoencoderKL.from_pretrained(path, subfolder="vae", local_files_only=True)
+        check_same_architecture("ImageVAE", path / "vae", arguments, vae_arguments(loaded.config))
+        copy_weights(self.model, loaded, "ImageVAE", path / "vae")
+        return float(loaded.config.scaling_factor)
+
+    def check_size(self, images: torch.Tensor) -> None:
+        """ConfigError unless `images` is [B, 3, H, W] with H and W divisible by the downsampling."""
+        if images.dim() != 4 or images.shape[1] != 3:
+            raise ConfigError(f"the image VAE expects RGB images [B, 3, H, W], got shape {tuple(images.shape)}.")
+        if images.shape[-2] % self.downsampling or images.shape[-1] % self.downsampling:
+            raise ConfigError(f"the image VAE needs heights and widths divisible by {self.downsampling}, got "
+                              f"{tuple(images.shape[-2:])}; change the image size of the data field.")
+
+    def posterior(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """images [B, 3, H, W] in [-1, 1] → (mean, log-variance), each [B, latent_channels, H/d, W/d] (unscaled)."""
+        self.check_size(images)
+        distribution = self.model.encode(images).latent_dist
+        return distribution.mean, distribution.logvar
+
+    def decode(self, latents: torch.Tensor) -> torch.Tensor:
+        """latents [B, latent_channels, H/d, W/d] (unscaled) → images [B, 3, H, W], about [-1, 1] (not clamped)."""
+        return self.model.decode(latents).sample
