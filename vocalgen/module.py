@@ -14,7 +14,7 @@ from vocalgen.errors import ConfigError
 from vocalgen.fingerprint import weights_fingerprint
 from vocalgen.interfaces import Adapter, Batch, Encoder, Generator, Loss, Outputs
 from vocalgen.metrics.retrieval_evaluator import RetrievalEvaluator
-from vocalgen.param_groups import build_param_groups, frozen_module_names, parse_rules
+from vocalgen.param_groups import build_param_groups, frozen_module_names, parse_rules, set_frozen_modes
 
 
 def batch_size_of(batch: Batch) -> int:
@@ -201,10 +201,10 @@ class VocalGenModule(L.LightningModule):
         self.log_metrics("test")
 
     def train(self, mode: bool = True) -> "VocalGenModule":
-        """Frozen sub-modules stay in eval mode (BatchNorm statistics stay fixed)."""
+        """Frozen sub-modules stay in eval mode (BatchNorm statistics stay fixed); trained parts inside
+        them keep training mode (see param_groups.set_frozen_modes)."""
         super().train(mode)
-        for name in self.frozen:
-            self.get_submodule(name).eval()
+        set_frozen_modes(self, self.rules, mode)
         return self
 
     def on_fit_start(self) -> None:
@@ -216,8 +216,7 @@ class VocalGenModule(L.LightningModule):
     def on_train_epoch_start(self) -> None:
         """Lightning restores the modes it captured around the sanity check (all "train" for a
         fresh model) without calling train(): put frozen sub-modules back in eval mode."""
-        for name in self.frozen:
-            self.get_submodule(name).eval()
+        set_frozen_modes(self, self.rules, True)
 
     def configure_optimizers(self) -> Any:
         exclude = ["adversarial"] if self.adversarial is not None else []

@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 
 from torch import nn
 
@@ -10,7 +11,9 @@ from vocalgen.errors import ConfigError
 
 @dataclass(frozen=True)
 class ParamGroupRule:
-    """Parameters whose names start with one of `modules` are frozen, or trained at `lr`."""
+    """Parameters whose names start with one of `modules` are frozen, or trained at `lr`. A module
+    name may hold `*` wildcards (fnmatch), e.g. `generator.unet.*.attn2.processor` for every audio
+    adapter inside the UNet."""
 
     modules: Sequence[str]
     lr: float | None = None
@@ -28,7 +31,15 @@ def parse_rules(rules: Sequence[dict]) -> list[ParamGroupRule]:
 
 
 def _matches(name: str, prefix: str) -> bool:
+    """Whether the parameter or module `name` is `prefix` or lies under it (`*` in it matches anything)."""
+    if "*" in prefix:
+        return fnmatchcase(name, prefix) or fnmatchcase(name, prefix + ".*")
     return name == prefix or name.startswith(prefix + ".")
+
+
+def governing_rule(name: str, rules: Sequence[ParamGroupRule]) -> ParamGroupRule | None:
+    """The first rule that names the parameter or module `name` (the one it follows), or None."""
+    return next((rule for rule in rules if any(_matches(name, module) for module in rule.modules)), None)
 
 
 def build_param_groups(model: nn.Module, rules: Sequence[ParamGroupRule], exclude: Sequence[str] = ()) -> list[dict]:
@@ -44,9 +55,8 @@ def build_param_groups(model: nn.Module, rules: Sequence[ParamGroupRule], exclud
     for name, parameter in model.named_parameters():
         if any(_matches(name, prefix) for prefix in exclude):
             continue
-        index, rule = next(
-            ((i, r) for i, r in enumerate(rules) if any(_matches(name, m) for m in r.modules)), (None, None)
-        )
+        rule = governing_rule(name, rules)
+        index = rules.index(rule) if rule is not None else None
         if rule is None:
             groups[0]["params"].append(parameter)
             continue
@@ -55,7 +65,7 @@ def build_param_groups(model: nn.Module, rules: Sequence[ParamGroupRule], exclud
             parameter.requires_grad_(False)
             continue
         if index not in rule_groups:
-            rule_groups[index] = {"params": [], "name": ",".join(rule.modules), "lr": rule.lr}
+            rule_groups[index] = {"params": [], "name": ",".join(rule.modules).replace("*", "any"), "lr": rule.lr}
             groups.append(rule_groups[index])
         rule_groups[index]["params"].append(parameter)
     for index, rule in enumerate(rules):
@@ -66,3 +76,17 @@ def build_param_groups(model: nn.Module, rules: Sequence[ParamGroupRule], exclud
 
 def frozen_module_names(rules: Sequence[ParamGroupRule]) -> list[str]:
     return [name for rule in rules if rule.frozen for name in rule.modules]
+
+
+def set_frozen_modes(model: nn.Module, rules: Sequence[ParamGroupRule], mode: bool) -> None:
+    """Sub-modules of `model` that a frozen rule governs to eval mode (BatchNorm statistics and dropout
+    fixed); a trained part inside a frozen one (an adapter inside a frozen UNet, named by an earlier
+    rule) to training `mode`, its dropout active. Modules no rule names keep their mode."""
+    frozen: list[str] = []
+    for name, module in model.named_modules():
+        rule = governing_rule(name, rules) if name else None
+        if rule is not None and rule.frozen:
+            frozen.append(name)
+            module.training = False
+        elif rule is not None and any(_matches(name, outer) for outer in frozen):
+            module.training = mode

@@ -1,14 +1,16 @@
 """Named conditions routed to the paths of a diffusers UNet2DConditionModel."""
 
 from collections.abc import Mapping
+from typing import Any
 
 import torch
 from torch import nn
 
 from vocalgen.errors import ConfigError
+from vocalgen.generators.gated_audio_attention import AUDIO_KWARG, GatedAudioAttention
 from vocalgen.interfaces import Condition
 
-ROUTES = ("cross_attention", "film")
+ROUTES = ("cross_attention", "film", "audio_attention")
 SINGLE = "condition"  # the name of a condition given as one tensor
 
 
@@ -30,6 +32,9 @@ class ConditionRouting:
       along N in the order of `routes`, each with the UNet's `cross_attention_dim` D.
     - "film": a vector [B, D] projected into the time embedding (the UNet's class embedding,
       `class_labels`); several names are concatenated along D.
+    - "audio_attention": tokens [B, S, D_audio] attended by the gated audio cross-attention that
+      install_gated_audio_attention put into the UNet's cross-attention layers (passed as the
+      `audio_tokens` cross-attention keyword); several names are concatenated along S.
 
     A condition given as one tensor goes by the name "condition". Without `routes`, the
     condition goes to every path the UNet has (AudioLDM: FiLM; QVIM-LDM's cross-attention variant:
@@ -39,10 +44,12 @@ class ConditionRouting:
     def __init__(self, unet: nn.Module, routes: Mapping[str, str] | None = None) -> None:
         config = unet.config
         blocks = [*config.down_block_types, config.mid_block_type or ""]
+        gated = [processor for processor in getattr(unet, "attn_processors", {}).values()
+                 if isinstance(processor, GatedAudioAttention)]
         available = {"film": config.class_embed_type is not None,
-                     "cross_attention": any("CrossAttn" in block for block in blocks)}
+                     "cross_attention": any("CrossAttn" in block for block in blocks), "audio_attention": bool(gated)}
         if routes is None:
-            routes = {SINGLE: [path for path in ROUTES if available[path]]}
+            routes = {SINGLE: [path for path in ("cross_attention", "film") if available[path]]}
             if not routes[SINGLE]:
                 raise ConfigError("generator.unet has neither a class-embedding projection (FiLM) nor cross-attention "
                                   "blocks: the condition would not reach it.")
@@ -56,9 +63,11 @@ class ConditionRouting:
             missing = [path for path in paths if not available[path]]
             if missing:
                 raise ConfigError(f"generator.routes.{name} sends it to {missing}, but generator.unet has no such path "
-                                  "(film needs class_embed_type; cross_attention needs CrossAttn blocks).")
+                                  "(film needs class_embed_type; cross_attention needs CrossAttn blocks; "
+                                  "audio_attention needs generator.audio_attention).")
         self.widths = {"film": config.projection_class_embeddings_input_dim,
-                       "cross_attention": config.cross_attention_dim}
+                       "cross_attention": config.cross_attention_dim,
+                       "audio_attention": gated[0].attention.kdim if gated else None}
 
     def names(self, path: str) -> list[str]:
         return [name for name, paths in self.routes.items() if path in paths]
@@ -79,18 +88,21 @@ class ConditionRouting:
             raise ConfigError(f"the conditions {self.names('film')} sent to film are {film_width}-d together, but "
                               f"generator.unet.projection_class_embeddings_input_dim={self.widths['film']}; make "
                               "them equal.")
-        for name in self.names("cross_attention"):
-            if conditions[name].shape[-1] != self.widths["cross_attention"]:
-                raise ConfigError(f"the condition '{name}' sent to cross_attention is {conditions[name].shape[-1]}-d, "
-                                  f"but generator.unet.cross_attention_dim={self.widths['cross_attention']}; make "
-                                  "them equal.")
+        for path, width_key in (("cross_attention", "unet.cross_attention_dim"),
+                                ("audio_attention", "audio_attention.audio_dim")):
+            for name in self.names(path):
+                if conditions[name].shape[-1] != self.widths[path]:
+                    raise ConfigError(f"the condition '{name}' sent to {path} is {conditions[name].shape[-1]}-d, but "
+                                      f"generator.{width_key}={self.widths[path]}; make them equal.")
         return conditions
 
-    def unet_inputs(self, condition: Condition) -> dict[str, torch.Tensor | None]:
-        """The UNet's keyword arguments: encoder_hidden_states [B, N, D] and class_labels [B, D] (None
-        where nothing is routed)."""
+    def unet_inputs(self, condition: Condition) -> dict[str, Any]:
+        """The UNet's keyword arguments: encoder_hidden_states [B, N, D], class_labels [B, D] and
+        cross_attention_kwargs {"audio_tokens": [B, S, D_audio]} (None where nothing is routed)."""
         conditions = named(condition)
         tokens = [as_tokens(conditions[name]) for name in self.names("cross_attention")]
         vectors = [conditions[name] for name in self.names("film")]
+        audio = [as_tokens(conditions[name]) for name in self.names("audio_attention")]
         return {"encoder_hidden_states": torch.cat(tokens, dim=1) if tokens else None,
-                "class_labels": torch.cat(vectors, dim=-1) if vectors else None}
+                "class_labels": torch.cat(vectors, dim=-1) if vectors else None,
+                "cross_attention_kwargs": {AUDIO_KWARG: torch.cat(audio, dim=1)} if audio else None}

@@ -1,11 +1,22 @@
 """Classifier-free guidance, shared by the diffusion and α-blending generators."""
 
+from collections.abc import Sequence
+
 import torch
 
 
 def guide(unconditional: torch.Tensor, conditional: torch.Tensor, scale: float) -> torch.Tensor:
     """u + w · (c − u): scale 0 gives the unconditional prediction, 1 the conditional one."""
     return unconditional + scale * (conditional - unconditional)
+
+
+def guide_in_order(predictions: Sequence[torch.Tensor], scales: Sequence[float]) -> torch.Tensor:
+    """Guidance by several conditions in turn: predictions p_0 (none), p_1 (the first), p_2 (the first
+    two), … → p_0 + Σ_k w_k · (p_k − p_{k−1}); e.g. text then audio, each with its own scale."""
+    result = predictions[0]
+    for k, scale in enumerate(scales, start=1):
+        result = result + scale * (predictions[k] - predictions[k - 1])
+    return result
 
 
 def guidance_schedule(start: float, end: float | None, steps: int) -> list[float]:

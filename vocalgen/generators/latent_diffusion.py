@@ -1,6 +1,6 @@
 """Latent diffusion (AudioLDM's generator): a UNet denoising pretransform latents under a condition."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
@@ -8,7 +8,8 @@ from torch import nn
 
 from vocalgen.errors import ConfigError
 from vocalgen.generators.condition_routing import ConditionRouting, named
-from vocalgen.generators.guidance import drop_conditions, guidance_schedule, guide
+from vocalgen.generators.gated_audio_attention import install_gated_audio_attention
+from vocalgen.generators.guidance import drop_conditions, guidance_schedule, guide_in_order
 from vocalgen.generators.latent_scale import measure_latent_scale
 from vocalgen.generators.noise_schedule import NoiseSchedule
 from vocalgen.interfaces import Batch, Condition, Generator, Outputs, Pretransform
@@ -25,7 +26,9 @@ class LatentDiffusion(Generator):
     first training batch (`latent_scale`, kept in the state dict). In training each condition is
     replaced by its null (zeros) with probability `condition_dropout`, for classifier-free guidance.
 
-    `target_field` is the batch field the pretransform encodes (audio [B, 1, N], images [B, 3, H, W];
+    `audio_attention` (keyword arguments of install_gated_audio_attention: audio_dim, slots, heads,
+    gate_init) gives the UNet's cross-attention layers gated audio attention, the "audio_attention"
+    route. `target_field` is the batch field the pretransform encodes (audio [B, 1, N], images [B, 3, H, W];
     `audio_field` is its former name, as older checkpoints give it); generated items have the shape
     `item_shape` (default [1, samples]). training_forward → {"prediction", "target"} [B, C, …] (ε or
     v); generate(condition) → items [B, *item_shape] of the pretransform's output kind.
@@ -35,8 +38,10 @@ class LatentDiffusion(Generator):
                  samples: int | None = None, schedule: NoiseSchedule | None = None,
                  condition_dropout: float = 0.1, audio_field: str = "audio_16k", latent_field: str = "latents",
                  routes: dict[str, str | list[str]] | None = None, target_field: str | None = None,
-                 item_shape: Sequence[int] | None = None) -> None:
+                 item_shape: Sequence[int] | None = None, audio_attention: Mapping[str, Any] | None = None) -> None:
         super().__init__()
+        if audio_attention:
+            install_gated_audio_attention(unet, **audio_attention)
         self.unet = unet
         self.pretransform = pretransform
         self.schedule = schedule or NoiseSchedule()
@@ -93,11 +98,13 @@ class LatentDiffusion(Generator):
             return tuple(self.pretransform.encode(probe).shape[1:])
 
     @torch.no_grad()
-    def sample_latents(self, condition: Condition, steps: int = 200, guidance: float = 3.5,
+    def sample_latents(self, condition: Condition, steps: int = 200, guidance: float | Mapping[str, float] = 3.5,
                        guidance_end: float | None = None, sampler: str = "ddim",
                        seed: int | None = None) -> torch.Tensor:
-        """Scaled latents [B, C, …] sampled under the (named) condition with classifier-free guidance
-        (scale `guidance`, ramped to `guidance_end` over the steps when given)."""
+        """Scaled latents [B, C, …] sampled under the (named) condition with classifier-free guidance:
+        one scale `guidance` (ramped to `guidance_end` over the steps when given) against the null of
+        every condition, or {name: scale, …} guiding by each named condition in turn (e.g. {"text": 7.5,
+        "audio": 3}: text against nothing, then text + audio against text; see guide_in_order)."""
         condition = self.routing.check(condition)
         first = next(iter(condition.values()))
         if not self.latent_scale:
@@ -107,23 +114,54 @@ class LatentDiffusion(Generator):
         noise_source = torch.Generator(device="cpu").manual_seed(seed) if seed is not None else None
         x = torch.randn((first.shape[0], *self.latent_shape()), generator=noise_source).to(first.device)
         x = x * scheduler.init_noise_sigma
-        null = self.null_condition(condition)
-        for scale, t in zip(guidance_schedule(guidance, guidance_end, steps), scheduler.timesteps):
+        variants, scales = self.guidance_variants(condition, guidance, guidance_end, steps)
+        for step_scales, t in zip(scales, scheduler.timesteps):
             timesteps = torch.full((x.shape[0],), int(t), device=x.device)
-            if scale == 1.0:
-                prediction = self.denoise(x, timesteps, condition)
-            elif scale == 0.0:
-                prediction = self.denoise(x, timesteps, null)
+            if len(variants) == 1:
+                prediction = self.denoise(x, timesteps, variants[0])
             else:
-                both = self.denoise(torch.cat([x, x]), torch.cat([timesteps, timesteps]),
-                                    {name: torch.cat([null[name], condition[name]]) for name in condition})
-                prediction = guide(*both.chunk(2), scale)
+                batched = {name: torch.cat([variant[name] for variant in variants]) for name in condition}
+                predictions = self.denoise(torch.cat([x] * len(variants)), torch.cat([timesteps] * len(variants)),
+                                           batched).chunk(len(variants))
+                prediction = guide_in_order(predictions, step_scales)
             x = scheduler.step(prediction, t, x, generator=noise_source).prev_sample
         return x
 
+    def guidance_variants(self, condition: dict[str, torch.Tensor], guidance: float | Mapping[str, float],
+                          guidance_end: float | None, steps: int) -> tuple[list[dict], list[list[float]]]:
+        """The conditions the UNet sees at each step (none, then one more guided name at a time) and
+        each step's scales. Names a mapping leaves out stay conditioned throughout; a single scale of
+        1 or 0 needs one UNet call (the condition, or its null)."""
+        null = self.null_condition(condition)
+        if not isinstance(guidance, Mapping):
+            ramp = guidance_schedule(guidance, guidance_end, steps)
+            if all(scale == ramp[0] for scale in ramp) and ramp[0] in (0.0, 1.0):
+                return [condition if ramp[0] else null], [[]] * steps
+            return [null, condition], [[scale] for scale in ramp]
+        unknown = sorted(set(guidance) - set(condition))
+        if unknown or guidance_end is not None:
+            raise ConfigError(f"guidance={dict(guidance)}: per-condition scales take names of the conditions "
+                              f"{sorted(condition)} (unknown: {unknown}) and no guidance_end.")
+        guided = list(guidance)
+        variants = [{name: condition[name] if name not in guided or guided.index(name) < k else null[name]
+                     for name in condition} for k in range(len(guided) + 1)]
+        return variants, [[float(guidance[name]) for name in guided]] * steps
+
     @torch.no_grad()
-    def generate(self, condition: Condition, steps: int = 200, guidance: float = 3.5,
+    def generate(self, condition: Condition, steps: int = 200, guidance: float | Mapping[str, float] = 3.5,
                  guidance_end: float | None = None, sampler: str = "ddim", seed: int | None = None,
-                 **sampling: Any) -> torch.Tensor:
+                 condition_norms: Mapping[str, float] | None = None, **sampling: Any) -> torch.Tensor:
+        """Items [B, *item_shape] of the pretransform's output kind. `condition_norms` {name: n} scales a
+        named condition's tokens [B, S, D] to a mean L2 norm of n first (CLAP2Diffusion's "Norm 60")."""
+        if condition_norms:
+            condition = {name: with_mean_norm(value, condition_norms[name]) if name in condition_norms else value
+                         for name, value in named(condition).items()}
         latents = self.sample_latents(condition, steps, guidance, guidance_end, sampler, seed)
         return self.pretransform.decode(latents / self.latent_scale)
+
+
+def with_mean_norm(tokens: torch.Tensor, norm: float) -> torch.Tensor:
+    """tokens [B, S, D] (or [B, D]) scaled per item so that their mean L2 norm over S is `norm`."""
+    norms = tokens.norm(dim=-1, keepdim=True)
+    mean = norms.mean(dim=-2, keepdim=True) if tokens.dim() == 3 else norms
+    return tokens * (norm / mean.clamp_min(1e-8))
