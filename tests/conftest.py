@@ -45,6 +45,14 @@ TINY_UNET = ["data.fields.audio_16k.samples=10240", "generator.unet.block_out_ch
              "generator.unet.layers_per_block=1", "generator.unet.down_block_types=[DownBlock2D,AttnDownBlock2D]",
              "generator.unet.up_block_types=[AttnUpBlock2D,UpBlock2D]", "generator.unet.attention_head_dim=8",
              "generator.unet.norm_num_groups=4", "sampling.steps=3"]
+TINY_SCENES = ["data.synthetic.n_items=20", "data.synthetic.image_size=32", "data.synthetic.seconds=1.0",
+               "data.synthetic.val_fraction=0.2", "data.synthetic.test_fraction=0.2"]
+TINY_IMAGE_LDM = ["encoder.vocab_size=300", "encoder.hidden_size=16", "encoder.intermediate_size=32",
+                  "encoder.num_hidden_layers=1", "encoder.num_attention_heads=2", "encoder.context_length=12",
+                  "generator.unet.block_out_channels=[8,16]", "generator.unet.layers_per_block=1",
+                  "generator.unet.down_block_types=[CrossAttnDownBlock2D,DownBlock2D]",
+                  "generator.unet.up_block_types=[UpBlock2D,CrossAttnUpBlock2D]", "generator.unet.attention_head_dim=4",
+                  "generator.unet.norm_num_groups=4", "sampling.steps=2"]
 EXPERIMENT_TINY = {
     "qvae_cpu": [
         *TINY_MOBILENET,
@@ -71,6 +79,12 @@ EXPERIMENT_TINY = {
                 "adversarial.discriminator.discriminators.periods.channels=[4,8,8]",
                 "adversarial.discriminator.discriminators.scales.channels=[4,4,8,8,8,8,8]",
                 "adversarial.discriminator.discriminators.scales.groups=[1,2,4,4,4,4,1]"],
+    "image_vae": ["generator.vae.base_channels=8", "generator.vae.norm_groups=4", "generator.vae.layers_per_block=1"],
+    "image_ldm": TINY_IMAGE_LDM,
+    "clap2diffusion_projector": ["adapter.tokens.num_layers=1", "adapter.tokens.num_heads=2",
+                                 "adapter.tokens.hidden_dim=16"],
+    "clap2diffusion_adapters": ["generator.audio_attention.heads=2", "sampling.steps=2"],
+    "clap2diffusion_finetune": [],
     "audioldm_refined": TINY_UNET,
     "audioldm": TINY_UNET,
     "qvim_ldm": [],

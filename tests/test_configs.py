@@ -14,7 +14,8 @@ from vocalgen.module import VocalGenModule, build_module
 
 # these need earlier stages' checkpoints: tests/test_clap_align.py and tests/test_latent_diffusion.py build them
 STAGED = {"qvim_clap_align", "audioldm", "audioldm_refined", "qvim_ldm", "iadb_bpm", "iadb_clap", "iadb_bpm_clap",
-          "iadb_unconditional"}
+          "iadb_unconditional", "image_ldm", "clap2diffusion_projector", "clap2diffusion_adapters",
+          "clap2diffusion_finetune"}
 STAGED |= {f"{name}_cpu" for name in STAGED}
 EXPERIMENTS = sorted(p.stem for p in (CONFIG_DIR / "experiment").glob("*.yaml") if p.stem not in STAGED)
 

@@ -17,7 +17,7 @@ EXPERIMENTS = sorted(path.stem for path in (CONFIG_DIR / "experiment").glob("*.y
 LISTED = {"clap": {"retrieval"}, "qvim": {"retrieval"}, "qvim_clap_align": {"retrieval"},
           "audioldm": {"generation"}, "audioldm_refined": {"generation"}, "qvim_ldm": {"generation"},
           "iadb_bpm": {"tempo"}, "iadb_unconditional": {"tempo"}, "iadb_clap": {"generation"},
-          "iadb_bpm_clap": {"generation", "tempo"}}
+          "iadb_bpm_clap": {"generation", "tempo"}, "clap2diffusion_projector": {"retrieval"}}
 
 
 @pytest.mark.parametrize("name", EXPERIMENTS)

@@ -8,7 +8,7 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from bench.latent import untrained_checkpoint
-from tests.conftest import COMMON_TINY, EXPERIMENT_TINY, TINY_DATA, compose_config, run_main
+from tests.conftest import COMMON_TINY, EXPERIMENT_TINY, TINY_DATA, TINY_SCENES, compose_config, run_main
 from tests.test_iadb_experiments import FRAMES, LOOPS, TINY_ENCODEC, TINY_IADB
 from vocalgen.callbacks.config_in_checkpoint import CHECKPOINT_KEY
 from vocalgen.config import CONFIG_DIR
@@ -19,11 +19,14 @@ from vocalgen.train import train
 
 EXPERIMENTS = sorted(path.stem for path in (CONFIG_DIR / "experiment").glob("*.yaml"))
 LOOP_EXPERIMENTS = {name for name in EXPERIMENTS if name.startswith(("encodec", "iadb"))}
+SCENE_EXPERIMENTS = {name for name in EXPERIMENTS if name.startswith(("image_", "clap2diffusion"))}
 TINY = {**EXPERIMENT_TINY, "encodec": TINY_ENCODEC, "iadb": TINY_IADB, "qvae": EXPERIMENT_TINY["qvae_cpu"],
         "qvim": EXPERIMENT_TINY["qvim_cpu"], "clap": EXPERIMENT_TINY["clap_cpu"]}
 # what each experiment's stage inputs are fed with: root key → the tiny stage (below) that makes it
 INPUTS = {"qvim_checkpoint": "qvim", "clap_checkpoint": "clap", "align_checkpoint": "align", "vae_checkpoint": "vae",
-          "vocoder_checkpoint": "vocoder", "ldm_checkpoint": "ldm", "encodec_checkpoint": "encodec"}
+          "vocoder_checkpoint": "vocoder", "ldm_checkpoint": "ldm", "encodec_checkpoint": "encodec",
+          "image_vae_checkpoint": "image_vae", "image_ldm_checkpoint": "image_ldm", "projector_checkpoint": "projector",
+          "adapters_checkpoint": "adapters"}
 
 
 def tiny_overrides(experiment: str, out: Path, data_root: Path) -> list[str]:
@@ -36,6 +39,8 @@ def tiny_overrides(experiment: str, out: Path, data_root: Path) -> list[str]:
                 "data.batch_size=4"]
         if family == "encodec":
             data.append("data.fields.beat_phase=null")
+    elif experiment in SCENE_EXPERIMENTS:
+        data = [f"data.root={out}/scenes", *TINY_SCENES]
     else:
         synthetic = ",".join(f"{key}:{value}" for key, value in TINY_DATA.items())
         data = [f"data.root={data_root}", f"data.synthetic={{{synthetic}}}"]
@@ -67,6 +72,12 @@ def tiny_stages(tmp_path_factory: pytest.TempPathFactory, data_root: Path) -> di
     make("align", "qvim_clap_align", f"qvim_checkpoint={made['qvim']}", f"clap_checkpoint={made['clap']}")
     make("ldm", "audioldm_refined_cpu", f"clap_checkpoint={made['clap']}", f"vae_checkpoint={made['vae']}",
          f"vocoder_checkpoint={made['vocoder']}")
+    make("image_vae", "image_vae_cpu")
+    make("image_ldm", "image_ldm_cpu", f"image_vae_checkpoint={made['image_vae']}")
+    make("projector", "clap2diffusion_projector_cpu", f"clap_checkpoint={made['clap']}",
+         f"image_ldm_checkpoint={made['image_ldm']}")
+    make("adapters", "clap2diffusion_adapters_cpu", f"projector_checkpoint={made['projector']}",
+         f"image_ldm_checkpoint={made['image_ldm']}")
     return made
 
 

@@ -13,7 +13,7 @@ from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
 from bench.latent import untrained_checkpoint
-from tests.conftest import COMMON_TINY, compose_config
+from tests.conftest import COMMON_TINY, TINY_SCENES, compose_config
 from vocalgen.config import CONFIG_DIR
 from vocalgen.encoders.clap.bpe_tokenizer import TokenizerNotFitted
 from vocalgen.encoders.clip_text import ClipTextEncoder
@@ -32,9 +32,7 @@ TEXT = {"hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1, "num
         "context_length": 12}
 CAPTIONS = ["a red square on a blue sky", "a green circle at night", "two birds over a yellow field",
             "rain on a grey street", "a red sun over the sea"]
-SCENES = ["data.synthetic.n_items=20", "data.synthetic.image_size=32", "data.synthetic.seconds=1.0",
-          "data.synthetic.val_fraction=0.2", "data.synthetic.test_fraction=0.2", "generator.vae.base_channels=8",
-          "generator.vae.norm_groups=4"]
+SCENES = [*TINY_SCENES, "generator.vae.base_channels=8", "generator.vae.norm_groups=4"]
 
 
 def clip_vocabulary() -> dict[str, int]:

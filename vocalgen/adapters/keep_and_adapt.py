@@ -1,0 +1,26 @@
+"""Named conditions of which some pass through unchanged and the others become one adapted condition."""
+
+from typing import Any
+
+from torch import nn
+
+from vocalgen.interfaces import Adapter
+
+
+class KeepAndAdapt(Adapter):
+    """{name: condition} → {"condition": {kept names as they are, `name`: adapter(the other names)["condition"]},
+    plus the adapter's other outputs}. E.g. CLAP2Diffusion's stage 2: the text tokens [B, L, D] go on
+    to the UNet's cross-attention while the projector turns the CLAP embedding (alone) into audio
+    tokens [B, S, D] under the name "audio"."""
+
+    def __init__(self, adapter: nn.Module, keep: list[str], name: str) -> None:
+        super().__init__()
+        self.adapter = adapter
+        self.keep = list(keep)
+        self.name = name
+
+    def forward(self, condition: dict[str, Any]) -> dict[str, Any]:
+        kept = {key: value for key, value in condition.items() if key in self.keep}
+        adapted = self.adapter({key: value for key, value in condition.items() if key not in self.keep})
+        return {**{k: v for k, v in adapted.items() if k != "condition"},
+                "condition": {**kept, self.name: adapted["condition"]}}
