@@ -3,7 +3,6 @@ temperature, entropy), the pooled caption embedding, the loss terms, and a tiny 
 earlier stages (CLAP, image VAE, image LDM) that a later stage can load the adapter from."""
 
 import math
-from pathlib import Path
 
 import pytest
 import torch
@@ -11,22 +10,16 @@ import torch.nn.functional as F
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
-from bench.latent import untrained_checkpoint
-from tests.conftest import COMMON_TINY, EXPERIMENT_TINY, all_runs, compose_config
-from tests.test_image_parts import SCENES, scenes_overrides
+from tests.test_image_parts import SCENES
 from vocalgen.adapters.audio_token_generator import AudioTokenGenerator
 from vocalgen.adapters.audio_token_projector import AudioTokenProjector
 from vocalgen.adapters.hierarchical_decomposer import HierarchicalDecomposer, group_sizes
-from vocalgen.checkpoints import load_module
 from vocalgen.config import CONFIG_DIR
 from vocalgen.encoders.clip_text import ClipTextEncoder
 from vocalgen.encoders.pooled_text import PooledTextEncoder
-from vocalgen.errors import CheckpointError, ConfigError
-from vocalgen.evaluate import evaluate
+from vocalgen.errors import ConfigError
 from vocalgen.losses.contrastive import ContrastiveLoss
 from vocalgen.losses.nt_xent_term import NtXentTerm
-from vocalgen.stages import load_part, resolve_stages
-from vocalgen.train import train
 
 AUDIO_DIM, TOKEN_DIM = 24, 16
 SCENE_DATA = [override for override in SCENES if override.startswith("data.")]
@@ -167,60 +160,3 @@ def test_the_loss_is_info_nce_plus_half_the_mse_plus_a_hundredth_of_the_entropy(
     assert NtXentTerm()(aligned) < terms["info_nce"]  # matching pairs score lower
     with pytest.raises(ValueError, match="positive"):
         NtXentTerm(temperature=0)
-
-
-# --- the stage ---------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def stages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Untrained tiny clap_cpu, image_vae_cpu and image_ldm_cpu checkpoints, and the folder ("out") they live in."""
-    out = tmp_path_factory.mktemp("projector")
-    paths = [f"paths.output_dir={out}", f"paths.run_dir={out}/stage"]
-    clap = untrained_checkpoint("clap_cpu", [*paths, *COMMON_TINY, f"data.root={out}/sounds",
-                                             *EXPERIMENT_TINY["clap_cpu"]], out / "clap.ckpt")
-    vae = untrained_checkpoint("image_vae_cpu", scenes_overrides(out), out / "image_vae.ckpt")
-    ldm = untrained_checkpoint("image_ldm_cpu", [*paths, *COMMON_TINY, f"data.root={out}/scenes", *SCENE_DATA,
-                                                 f"image_vae_checkpoint={vae}", *TINY_LDM], out / "image_ldm.ckpt")
-    return {"out": out, "clap": clap, "image_ldm": ldm}
-
-
-def projector_config(stages: dict[str, Path], run: str, *extra: str):
-    out = stages["out"]
-    return compose_config("train", "+experiment=clap2diffusion_projector_cpu", f"paths.output_dir={out}",
-                          f"paths.run_dir={out}/{run}", f"data.root={out}/scenes", *COMMON_TINY, *SCENE_DATA,
-                          *TINY_PROJECTOR, *extra)
-
-
-def test_the_stage_trains_keeps_its_best_checkpoint_and_hands_its_adapter_on(stages: dict[str, Path]) -> None:
-    out = stages["out"]
-    cfg = projector_config(stages, "projector", f"clap_checkpoint={stages['clap']}",
-                           f"image_ldm_checkpoint={stages['image_ldm']}", "epochs=2",
-                           "adapter.decomposer.anneal_steps=6")
-    train(cfg)
-    (run,) = [r for r in all_runs(out) if r.data.tags.get("experiment") == "clap2diffusion_projector"]
-    assert {"val/mrr", "val/info_nce", "val/mse", "val/entropy", "train/temperature_step"} <= set(run.data.metrics)
-    (best,) = (out / "projector" / "checkpoints").glob("epoch*.ckpt")
-    module, config = load_module(best)
-    assert config["stage_kind"] == "clap2diffusion_projector"
-    assert int(module.adapter.decomposer.step) in (3, 6)  # 3 training steps an epoch; the best of 2 epochs
-    clap, _ = load_module(stages["clap"])
-    for name, value in clap.encoder.state_dict().items():  # the frozen CLAP was not changed by training
-        assert torch.equal(module.encoder.encoders.audio.state_dict()[name], value), name
-    assert evaluate(str(best), out / "mlflow", log_to_mlflow=False)["mrr"] > 0
-    # a later stage loads the adapter alone (`_stage_: …, key: adapter, prefix: adapter.`) and feeds it audio only
-    adapter = load_part(instantiate(config["adapter"]), str(best), "adapter.").eval()
-    tokens = adapter(torch.randn(2, config["adapter"]["tokens"]["audio_dim"]))["condition"]
-    assert tokens.shape == (2, 16, 16) and int(adapter.decomposer.step) == int(module.adapter.decomposer.step)
-
-
-def test_a_stage_of_the_wrong_kind_or_a_missing_one_is_named(stages: dict[str, Path]) -> None:
-    wrong = projector_config(stages, "wrong", f"clap_checkpoint={stages['clap']}",
-                             f"image_ldm_checkpoint={stages['clap']}")
-    with pytest.raises(CheckpointError, match="image_ldm_checkpoint: checkpoint .* is a 'clap_gpt2' stage.*"
-                                              "needs a image_ldm checkpoint"):
-        resolve_stages(wrong)
-    missing = projector_config(stages, "missing", f"clap_checkpoint={stages['clap']}")
-    with pytest.raises(ConfigError, match=r"needs image_ldm_checkpoint=.*\+experiment=image_ldm.*"
-                                          r"\+pipeline=clap2diffusion"):
-        train(missing)

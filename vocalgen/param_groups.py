@@ -65,7 +65,7 @@ def build_param_groups(model: nn.Module, rules: Sequence[ParamGroupRule], exclud
             parameter.requires_grad_(False)
             continue
         if index not in rule_groups:
-            rule_groups[index] = {"params": [], "name": ",".join(rule.modules).replace("*", "any"), "lr": rule.lr}
+            rule_groups[index] = {"params": [], "name": " ".join(rule.modules).replace("*", "any"), "lr": rule.lr}
             groups.append(rule_groups[index])
         rule_groups[index]["params"].append(parameter)
     for index, rule in enumerate(rules):

@@ -1,0 +1,126 @@
+"""CLAP2Diffusion end to end at tiny sizes: `python -m vocalgen.pipeline +pipeline=clap2diffusion_cpu` trains its
+six stages (in this process), then `generate` draws PNGs from a sound and prompts; the sound matters exactly when
+its guidance scale does; the projector stage hands on a frozen CLAP; the adapters log image grids to MLflow."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from tests.conftest import COMMON_TINY, EXPERIMENT_TINY, TINY_DATA, TINY_SCENES, all_runs, compose_config, run_main
+from tests.test_pipeline import child_in_this_process
+from vocalgen.checkpoints import load_module
+from vocalgen.data.audio_io import audio_files
+from vocalgen.errors import CheckpointError
+from vocalgen.evaluate import evaluate
+from vocalgen.generate import generate
+from vocalgen.pipeline import runner
+from vocalgen.stages import resolve_stages
+
+SIZES = {"image_vae": EXPERIMENT_TINY["image_vae"], "image_ldm": EXPERIMENT_TINY["image_ldm"],
+         "clap": [*EXPERIMENT_TINY["clap_cpu"], "data.batch_size=8"],
+         "projector": EXPERIMENT_TINY["clap2diffusion_projector"],
+         "adapters": EXPERIMENT_TINY["clap2diffusion_adapters"], "finetune": []}
+SCENE_STAGES = ("image_vae", "image_ldm", "projector", "adapters", "finetune")
+
+
+def tiny_pipeline_args(out: Path, data_root: Path) -> list[str]:
+    """clap2diffusion_cpu at tiny sizes: the scenes for the image stages, the synthetic sounds for the CLAP."""
+    synthetic = ",".join(f"{key}:{value}" for key, value in TINY_DATA.items())
+    own = [f"+stage.{stage}.{override}" for stage in SCENE_STAGES for override in [f"data.root={out}/scenes",
+                                                                                   *TINY_SCENES]]
+    own += [f"+stage.clap.data.root={data_root}", f"+stage.clap.data.synthetic={{{synthetic}}}",
+            "+stage.adapters.callbacks.samples.every_n_epochs=1", "+stage.adapters.callbacks.samples.n_examples=2"]
+    own += [f"+stage.{stage}.{override}" for stage, overrides in SIZES.items() for override in overrides]
+    return ["+pipeline=clap2diffusion_cpu", f"paths.output_dir={out}", *COMMON_TINY, "trainer.num_sanity_val_steps=0",
+            "++trainer.check_val_every_n_epoch=1", *own]
+
+
+@pytest.fixture(scope="module")
+def chain(tmp_path_factory: pytest.TempPathFactory, data_root: Path) -> dict:
+    out = tmp_path_factory.mktemp("clap2diffusion")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(runner, "run_child", child_in_this_process)
+        finished = run_main("vocalgen.pipeline", tiny_pipeline_args(out, data_root))
+    assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
+    rows = {cells[0]: cells[1:] for cells in map(str.split, finished.stdout.splitlines())
+            if len(cells) >= 4 and len(cells[2]) == 32}
+    checkpoints = {stage: Path(row[-1]) for stage, row in rows.items()}
+    sounds = audio_files(out / "scenes" / "Synthetic_Scenes" / "test" / "audio", "sounds")
+    return {"out": out, "rows": rows, "checkpoints": checkpoints, "sounds": sounds}
+
+
+@pytest.mark.slow
+def test_every_stage_trains_and_the_last_draws_one_picture_a_prompt_for_a_sound(chain: dict, tmp_path: Path) -> None:
+    assert list(chain["rows"]) == ["image_vae", "image_ldm", "clap", "projector", "adapters", "finetune"]
+    assert all(row[2] == "trained" for row in chain["rows"].values())
+    written = generate(str(chain["checkpoints"]["finetune"]), chain["sounds"][:1], tmp_path, chain["out"] / "mlflow",
+                       text=["a sandy beach", "a city street", "a pine forest"], steps=2, seed=0)
+    stem = chain["sounds"][0].stem
+    assert [p.name for p in written] == [f"{stem}_a_sandy_beach.png", f"{stem}_a_city_street.png",
+                                         f"{stem}_a_pine_forest.png", "grid.png"]
+    assert Image.open(written[0]).size == (32, 32) and Image.open(written[0]).mode == "RGB"
+    (base,) = generate(str(chain["checkpoints"]["image_ldm"]), None, tmp_path / "text", chain["out"] / "mlflow",
+                       text=["a snowy field"], steps=2)
+    assert Image.open(base).size == (32, 32)  # the text → image model draws from a prompt alone
+
+
+def pixels(path: Path) -> np.ndarray:
+    return np.asarray(Image.open(path), dtype=np.int16)
+
+
+@pytest.mark.slow
+def test_the_sound_changes_the_picture_only_while_its_guidance_scale_is_not_zero(chain: dict, tmp_path: Path) -> None:
+    module, _ = load_module(chain["checkpoints"]["finetune"])
+    for processor in module.generator.unet.attn_processors.values():  # open the gates the tiny run barely moved
+        if hasattr(processor, "gate"):
+            processor.gate.data.fill_(3.0)
+    checkpoint = torch.load(chain["checkpoints"]["finetune"], weights_only=False)
+    checkpoint["state_dict"] = module.state_dict()
+    opened = tmp_path / "opened.ckpt"
+    torch.save(checkpoint, opened)
+    drawn = {}
+    for scales in ("audio_on", "audio_off"):
+        guidance = {"text": 2.0, "audio": 2.0 if scales == "audio_on" else 0.0}
+        for sound in chain["sounds"][:2]:
+            (path,) = generate(str(opened), [sound], tmp_path / scales / sound.stem, chain["out"] / "mlflow",
+                               text=["a sandy beach"], steps=2, seed=0, guidance=guidance)
+            drawn[scales, sound.stem] = pixels(path)
+    first, second = (sound.stem for sound in chain["sounds"][:2])
+    assert np.abs(drawn["audio_on", first] - drawn["audio_on", second]).max() > 0
+    assert np.array_equal(drawn["audio_off", first], drawn["audio_off", second])
+
+
+@pytest.mark.slow
+def test_the_projector_trains_on_a_frozen_clap_and_ranks_captions(chain: dict) -> None:
+    projector, config = load_module(chain["checkpoints"]["projector"])
+    clap, _ = load_module(chain["checkpoints"]["clap"])
+    for name, value in clap.encoder.state_dict().items():
+        assert torch.equal(projector.encoder.encoders.audio.state_dict()[name], value), name
+    assert config["stage_kind"] == "clap2diffusion_projector" and int(projector.adapter.decomposer.step) == 3
+    assert evaluate(str(chain["checkpoints"]["projector"]), chain["out"] / "mlflow", log_to_mlflow=False)["mrr"] > 0
+    (run,) = [r for r in all_runs(chain["out"]) if r.data.tags.get("stage") == "projector"]
+    assert {"val/mrr", "val/info_nce", "val/mse", "val/entropy"} <= set(run.data.metrics)
+
+
+@pytest.mark.slow
+def test_the_adapters_log_an_image_grid_at_each_validation_epoch(chain: dict) -> None:
+    from mlflow.tracking import MlflowClient
+
+    from vocalgen.tracking import store_uri
+
+    client = MlflowClient(store_uri(chain["out"] / "mlflow"))
+    run_id = chain["rows"]["adapters"][1]
+    (epoch,) = [item.path for item in client.list_artifacts(run_id, "samples")]
+    names = {Path(item.path).name for item in client.list_artifacts(run_id, epoch)}
+    assert {"grid.png", "0_target.png", "0_generated.png", "0.png"} <= names
+
+
+def test_a_stage_of_the_wrong_kind_is_named(chain: dict) -> None:
+    cfg = compose_config("train", "+experiment=clap2diffusion_adapters_cpu", f"paths.output_dir={chain['out']}",
+                         f"projector_checkpoint={chain['checkpoints']['projector']}",
+                         f"image_ldm_checkpoint={chain['checkpoints']['clap']}")
+    with pytest.raises(CheckpointError, match="image_ldm_checkpoint: checkpoint .* is a 'clap_gpt2' stage"):
+        resolve_stages(cfg)
