@@ -2,7 +2,6 @@
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from torch import Tensor
 
@@ -12,17 +11,14 @@ from vocalgen.encoders.clap.bpe_tokenizer import (
     BpeTokenizer,
     TokenizerNotFitted,
     caption_list,
-    check_vocabulary,
-    fit_bpe,
-    tokenizer_from_state,
-    tokenizer_state,
 )
+from vocalgen.encoders.fitted_tokenizer import FittedTokenizer
 from vocalgen.errors import ConfigError
 from vocalgen.interfaces import Batch, Encoder
 from vocalgen.stable_diffusion_folder import check_same_architecture, check_stable_diffusion_folder, copy_weights
 
 
-class ClipTextEncoder(Encoder):
+class ClipTextEncoder(FittedTokenizer, Encoder):
     """batch[field] (B caption strings) → text tokens [B, context_length, hidden_size] (the CLIP text
     model's last hidden state, final layer norm applied), what a UNet cross-attends to; out_dim = hidden_size.
 
@@ -67,6 +63,8 @@ class ClipTextEncoder(Encoder):
         self.context_length = context_length
         self.pad_token, self.eos_token = pad_token, eos_token
         self._bpe: BpeTokenizer | None = None
+        self.tokenizer_owner = "ClipTextEncoder"
+        self.tokenizer_hint = "give pretrained=<local Stable Diffusion folder>"
         if pretrained:
             self.load_stable_diffusion(Path(pretrained))
 
@@ -92,40 +90,6 @@ class ClipTextEncoder(Encoder):
         self._set_tokenizer(bpe, f"'{path / 'tokenizer'}'")
 
     # --- tokenizer -------------------------------------------------------------------------------------
-
-    @property
-    def is_fitted(self) -> bool:
-        """Whether the encoder has its tokenizer (learned by :meth:`fit_to_data`, or from `pretrained`)."""
-        return self._bpe is not None
-
-    @property
-    def tokenizer(self) -> BpeTokenizer | None:
-        """The tokenizer (None until fitted or loaded)."""
-        return self._bpe
-
-    def fit_to_data(self, captions: Sequence[str]) -> None:
-        """Learn the BPE from the training `captions` unless the encoder already has a tokenizer."""
-        if self.is_fitted:
-            return
-        bpe = fit_bpe(captions, self.vocab_size, self.pad_token, self.eos_token, "ClipTextEncoder",
-                      "give pretrained=<local Stable Diffusion folder>")
-        self._set_tokenizer(bpe, "fit_to_data")
-
-    def _set_tokenizer(self, bpe: BpeTokenizer, source: str) -> None:
-        self._bpe = check_vocabulary(bpe, self.vocab_size, "ClipTextEncoder", source)
-        self.pad_token, self.eos_token = bpe.pad_token, bpe.eos_token
-
-    def get_extra_state(self) -> dict[str, Any]:
-        """The tokenizer as a JSON string (None if there is none yet), saved in the state dict."""
-        return tokenizer_state(self._bpe, self.pad_token, self.eos_token)
-
-    def set_extra_state(self, state: dict[str, Any]) -> None:
-        """Restore the tokenizer saved by :meth:`get_extra_state`."""
-        bpe = tokenizer_from_state(state)
-        if bpe is None:
-            self._bpe = None
-        else:
-            self._set_tokenizer(bpe, "the state dict")
 
     def tokenize(self, captions: Sequence[str]) -> tuple[Tensor, Tensor]:
         """captions (B strings) → token ids [B, context_length] and attention mask [B, context_length]

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from vocalgen.errors import ConfigError
+from vocalgen.pretransforms.kl_autoencoder import kl_autoencoder
 from vocalgen.stable_diffusion_folder import check_same_architecture, check_stable_diffusion_folder, copy_weights
 
 
@@ -43,18 +44,10 @@ class ImageVAE(nn.Module):
                  layers_per_block: int = 2, norm_groups: int = 32, mid_attention: bool = True,
                  pretrained: str | None = None, scaling_factor: float | None = None) -> None:
         super().__init__()
-        from diffusers import AutoencoderKL
-
-        widths = [base_channels * m for m in multipliers]
-        if any(width % norm_groups for width in widths):
-            raise ConfigError(f"image VAE widths {widths} must be multiples of norm_groups={norm_groups}.")
-        self.model = AutoencoderKL(
-            in_channels=3, out_channels=3, latent_channels=latent_channels, block_out_channels=widths,
-            down_block_types=["DownEncoderBlock2D"] * len(widths), up_block_types=["UpDecoderBlock2D"] * len(widths),
-            layers_per_block=layers_per_block, norm_num_groups=norm_groups, mid_block_add_attention=mid_attention,
-        )
+        self.model = kl_autoencoder(3, latent_channels, base_channels, multipliers, layers_per_block, norm_groups,
+                                    mid_attention, "image VAE")
         self.latent_channels = latent_channels
-        self.downsampling = 2 ** (len(widths) - 1)
+        self.downsampling = 2 ** (len(multipliers) - 1)
         if pretrained:
             arguments = {"latent_channels": latent_channels, "base_channels": base_channels,
                          "multipliers": list(multipliers), "layers_per_block": layers_per_block,

@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from vocalgen.errors import ConfigError
+from vocalgen.pretransforms.kl_autoencoder import kl_autoencoder
 
 
 class MelVAE(nn.Module):
@@ -18,18 +19,10 @@ class MelVAE(nn.Module):
     def __init__(self, latent_channels: int = 8, base_channels: int = 128, multipliers: Sequence[int] = (1, 2, 4),
                  layers_per_block: int = 2, norm_groups: int = 32, mid_attention: bool = True) -> None:
         super().__init__()
-        from diffusers import AutoencoderKL
-
-        widths = [base_channels * m for m in multipliers]
-        if any(width % norm_groups for width in widths):
-            raise ConfigError(f"mel VAE widths {widths} must be multiples of norm_groups={norm_groups}.")
-        self.model = AutoencoderKL(
-            in_channels=1, out_channels=1, latent_channels=latent_channels, block_out_channels=widths,
-            down_block_types=["DownEncoderBlock2D"] * len(widths), up_block_types=["UpDecoderBlock2D"] * len(widths),
-            layers_per_block=layers_per_block, norm_num_groups=norm_groups, mid_block_add_attention=mid_attention,
-        )
+        self.model = kl_autoencoder(1, latent_channels, base_channels, multipliers, layers_per_block, norm_groups,
+                                    mid_attention, "mel VAE")
         self.latent_channels = latent_channels
-        self.downsampling = 2 ** (len(widths) - 1)
+        self.downsampling = 2 ** (len(multipliers) - 1)
 
     def posterior(self, mel: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """mel [B, 1, T, F] → (mean, log-variance), each [B, latent_channels, T/d, F/d]."""

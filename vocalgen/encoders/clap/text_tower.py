@@ -19,18 +19,15 @@ from vocalgen.encoders.clap.bpe_tokenizer import (
     BpeTokenizer,
     TokenizerNotFitted,
     caption_list,
-    check_vocabulary,
-    fit_bpe,
-    tokenizer_from_state,
-    tokenizer_state,
 )
+from vocalgen.encoders.fitted_tokenizer import FittedTokenizer
 from vocalgen.errors import ConfigError
 
 BACKBONES = ("transformer", "gpt2")
 CLIP_VOCAB = 49408  # laion's bundled CLIP BPE (bpe_simple_vocab_16e6.txt.gz); <end_of_text> is the largest id
 
 
-class ClapTextTower(nn.Module):
+class ClapTextTower(FittedTokenizer, nn.Module):
     """captions list[str] (B of them) → L2-normalised embedding [B, joint_dim].
 
     backbone "transformer": laion's text transformer (`n_layer` blocks of width `n_embd`, `n_head` heads,
@@ -74,6 +71,8 @@ class ClapTextTower(nn.Module):
         self.context_length = context_length
         self.pad_token, self.eos_token = pad_token, eos_token
         self._bpe: BpeTokenizer | None = None
+        self.tokenizer_owner = "ClapTextTower (GPT-2 embedding)"
+        self.tokenizer_hint = "give tokenizer=<local tokenizer.json>"
         if backbone == "transformer":
             self._build_transformer(n_layer, n_head, n_embd)
         else:
@@ -122,34 +121,10 @@ class ClapTextTower(nn.Module):
         """Whether the tower can tokenise (always for the transformer backbone)."""
         return self.backbone == "transformer" or self._bpe is not None
 
-    @property
-    def tokenizer(self) -> BpeTokenizer | None:
-        """The GPT-2 backbone's byte-level BPE (None until given or fitted; None for the transformer)."""
-        return self._bpe
-
-    def fit_to_data(self, captions: Sequence[str]) -> None:
-        """Learn the GPT-2 backbone's BPE from `captions` unless the tower already has a tokenizer."""
-        if self.is_fitted:
-            return
-        bpe = fit_bpe(captions, self.vocab_size, self.pad_token, self.eos_token, "ClapTextTower",
-                      "give tokenizer=<local tokenizer.json>")
-        self._set_tokenizer(bpe, "fit_to_data")
-
-    def _set_tokenizer(self, bpe: BpeTokenizer, source: str) -> None:
-        self._bpe = check_vocabulary(bpe, self.vocab_size, "ClapTextTower (GPT-2 embedding)", source)
-
-    def get_extra_state(self) -> dict[str, Any]:
-        """The tokenizer as a JSON string (None if there is none yet), saved in the state dict."""
-        return tokenizer_state(self._bpe, self.pad_token, self.eos_token)
-
     def set_extra_state(self, state: dict[str, Any]) -> None:
-        """Restore the tokenizer saved by :meth:`get_extra_state`."""
-        if self.backbone == "transformer" or not isinstance(state, dict):
-            return
-        self._bpe = tokenizer_from_state(state)
-        if self._bpe is not None:
-            self.pad_token, self.eos_token = self._bpe.pad_token, self._bpe.eos_token
-            self._set_tokenizer(self._bpe, "the state dict")
+        """Restore the GPT-2 backbone's tokenizer saved in the state dict (the transformer has its own)."""
+        if self.backbone != "transformer":
+            super().set_extra_state(state)
 
     def token_count(self, caption: str) -> int:
         """Real tokens of `caption` (end token included) before any cut to context_length."""
