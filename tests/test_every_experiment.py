@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from hydra.utils import get_class
 from omegaconf import DictConfig, OmegaConf
 
 from bench.latent import untrained_checkpoint
@@ -13,6 +14,7 @@ from tests.test_iadb_experiments import FRAMES, LOOPS, TINY_ENCODEC, TINY_IADB
 from vocalgen.callbacks.config_in_checkpoint import CHECKPOINT_KEY
 from vocalgen.config import CONFIG_DIR
 from vocalgen.errors import CheckpointError, ConfigError
+from vocalgen.evaluation.job import Evaluation
 from vocalgen.module import build_module
 from vocalgen.stages import resolve_stages
 from vocalgen.train import train
@@ -97,6 +99,13 @@ def test_every_experiment_fast_dev_runs(experiment: str, tiny_stages: dict[str, 
     assert not list(tmp_path.rglob("*.ckpt"))  # a fast dev run writes no checkpoint
 
 
+# the evaluations each family lists for vocalgen.evaluate (the others list none)
+EVALUATIONS = {"clap": {"retrieval"}, "qvim": {"retrieval"}, "qvim_clap_align": {"retrieval"},
+               "clap2diffusion_projector": {"retrieval"}, "audioldm": {"generation"},
+               "audioldm_refined": {"generation"}, "qvim_ldm": {"generation"}, "iadb_bpm": {"tempo"},
+               "iadb_unconditional": {"tempo"}, "iadb_clap": {"generation"}, "iadb_bpm_clap": {"generation", "tempo"}}
+
+
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
 def test_every_experiment_composes_and_prints_without_opening_a_checkpoint(experiment: str) -> None:
     cfg = compose_experiment(experiment)
@@ -104,6 +113,9 @@ def test_every_experiment_composes_and_prints_without_opening_a_checkpoint(exper
     printed = OmegaConf.to_yaml(cfg)  # what `--cfg job` prints
     assert f"experiment_name: {cfg.experiment_name}" in printed
     assert ("_stage_:" in printed) == bool(cfg.stage_inputs)  # earlier stages stay references, unopened
+    evaluators = {name: spec for name, spec in OmegaConf.to_container(cfg.evaluators).items() if spec}
+    assert set(evaluators) == EVALUATIONS.get(experiment.removesuffix("_cpu"), set())
+    assert all(issubclass(get_class(spec["_target_"]), Evaluation) for spec in evaluators.values())
 
 
 def test_a_later_stage_prints_with_cfg_job_on_the_command_line() -> None:

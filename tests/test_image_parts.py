@@ -13,7 +13,7 @@ from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
 from bench.latent import untrained_checkpoint
-from tests.conftest import COMMON_TINY, TINY_SCENES, compose_config
+from tests.conftest import COMMON_TINY, TINY_SCENES
 from vocalgen.config import CONFIG_DIR
 from vocalgen.encoders.clap.bpe_tokenizer import TokenizerNotFitted
 from vocalgen.encoders.clip_text import ClipTextEncoder
@@ -24,7 +24,6 @@ from vocalgen.pretransforms.image_latent import ImageLatentPretransform
 from vocalgen.pretransforms.image_vae import ImageVAE
 from vocalgen.stable_diffusion_folder import check_stable_diffusion_folder, load_unet, scheduler_config
 from vocalgen.stages import resolve_stages
-from vocalgen.train import train
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 VAE = {"latent_channels": 4, "base_channels": 8, "multipliers": [1, 2], "layers_per_block": 1, "norm_groups": 4}
@@ -240,12 +239,6 @@ def test_image_autoencoder_loss_terms_are_finite_and_a_step_lowers_the_reconstru
 def scenes_overrides(out: Path) -> list[str]:
     return [f"paths.output_dir={out}", f"paths.run_dir={out}/run", f"data.root={out}/scenes", *COMMON_TINY,
             *SCENES]
-
-
-def test_image_vae_experiment_fast_dev_runs(tmp_path: Path) -> None:
-    train(compose_config("train", "+experiment=image_vae_cpu", *scenes_overrides(tmp_path), "debug=fdr",
-                         "logger=csv"))
-    assert not list(tmp_path.rglob("*.ckpt"))
 
 
 def test_an_image_vae_stage_loads_as_a_pretransform_by_kind(tmp_path: Path) -> None:
