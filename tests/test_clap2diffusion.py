@@ -65,6 +65,11 @@ def test_every_stage_trains_and_the_last_draws_one_picture_a_prompt_for_a_sound(
     (base,) = generate(str(chain["checkpoints"]["image_ldm"]), None, tmp_path / "text", chain["out"] / "mlflow",
                        text=["a snowy field"], steps=2)
     assert Image.open(base).size == (32, 32)  # the text → image model draws from a prompt alone
+    (prompt_only,) = generate(str(chain["checkpoints"]["finetune"]), None, tmp_path / "prompt", chain["out"] / "mlflow",
+                              text=["a snowy field"], steps=2)  # the sound's null: zero audio
+    (sound_only,) = generate(str(chain["checkpoints"]["finetune"]), chain["sounds"][:1], tmp_path / "sound",
+                             chain["out"] / "mlflow", steps=2)  # the prompt's null: zero text
+    assert prompt_only.name == "a_snowy_field.png" and sound_only.name == f"{stem}.png"
 
 
 def pixels(path: Path) -> np.ndarray:

@@ -21,6 +21,9 @@ class KeepAndAdapt(Adapter):
 
     def forward(self, condition: dict[str, Any]) -> dict[str, Any]:
         kept = {key: value for key, value in condition.items() if key in self.keep}
-        adapted = self.adapter({key: value for key, value in condition.items() if key not in self.keep})
+        others = {key: value for key, value in condition.items() if key not in self.keep}
+        if not others:  # e.g. a prompt without a sound: nothing to adapt, the generator takes its null
+            return {"condition": kept}
+        adapted = self.adapter(others)
         return {**{k: v for k, v in adapted.items() if k != "condition"},
                 "condition": {**kept, self.name: adapted["condition"]}}

@@ -72,9 +72,12 @@ class ConditionRouting:
     def names(self, path: str) -> list[str]:
         return [name for name, paths in self.routes.items() if path in paths]
 
-    def check(self, condition: Condition) -> dict[str, torch.Tensor]:
-        """The named conditions, after checking that every routed name is there with the right width."""
+    def check(self, condition: Condition, fill_missing: bool = False) -> dict[str, torch.Tensor]:
+        """The named conditions, after checking that every routed name is there with the right width;
+        with `fill_missing` (generation), an absent token condition is its null: one zero token."""
         conditions = named(condition)
+        if fill_missing:
+            conditions = self.with_nulls(conditions)
         absent = sorted(set(self.routes) - set(conditions))
         if absent:
             raise ConfigError(f"the generator routes conditions {absent}, but the encoder gives {sorted(conditions)}; "
@@ -95,6 +98,18 @@ class ConditionRouting:
                     raise ConfigError(f"the condition '{name}' sent to {path} is {conditions[name].shape[-1]}-d, but "
                                       f"generator.{width_key}={self.widths[path]}; make them equal.")
         return conditions
+
+    def with_nulls(self, conditions: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """`conditions` and a zero token [B, 1, D] for each routed token condition they lack (attention over
+        one zero token equals attention over any number of them: the null a dropped condition trained)."""
+        present = next(iter(conditions.values()), None)
+        if present is None:
+            return conditions
+        filled = dict(conditions)
+        for name, paths in self.routes.items():
+            if name not in filled and "film" not in paths:
+                filled[name] = present.new_zeros(present.shape[0], 1, self.widths[paths[0]])
+        return filled
 
     def unet_inputs(self, condition: Condition) -> dict[str, Any]:
         """The UNet's keyword arguments: encoder_hidden_states [B, N, D], class_labels [B, D] and

@@ -104,8 +104,9 @@ class LatentDiffusion(Generator):
         """Scaled latents [B, C, …] sampled under the (named) condition with classifier-free guidance:
         one scale `guidance` (ramped to `guidance_end` over the steps when given) against the null of
         every condition, or {name: scale, …} guiding by each named condition in turn (e.g. {"text": 7.5,
-        "audio": 3}: text against nothing, then text + audio against text; see guide_in_order)."""
-        condition = self.routing.check(condition)
+        "audio": 3}: text against nothing, then text + audio against text; see guide_in_order). A routed
+        token condition that is absent (a prompt without a sound) is its null."""
+        condition = self.routing.check(condition, fill_missing=True)
         first = next(iter(condition.values()))
         if not self.latent_scale:
             raise ConfigError("this LatentDiffusion has no latent scale yet (it is measured on the first training "
