@@ -1,6 +1,7 @@
 """`python -m vocalgen.pipeline`: the audioldm_refined_cpu pipeline end to end at tiny sizes, reuse,
-resume, a late-stage sweep, and the pipeline file's checks. The pipeline command runs in this process
-(run_main); its stages are `python -m vocalgen.train` children, as from a shell."""
+resume, a late-stage sweep, SIGTERM, and the pipeline file's checks. The pipeline command runs in this
+process (run_main); its stages' `python -m vocalgen.train` command lines are run by the same main in this
+process too (a new interpreter spends ~13 s importing); the SIGTERM test launches a real child process."""
 
 import os
 import signal
@@ -132,7 +133,9 @@ def test_a_broken_stage_is_resumed_from_its_last_checkpoint_in_its_own_run(first
 
 
 @pytest.mark.slow
-def test_a_late_stage_sweep_trains_the_early_stages_once_and_the_swept_one_per_value(first_run: dict) -> None:
+def test_a_late_stage_sweep_trains_the_early_stages_once_and_the_swept_one_per_value(first_run: dict,
+                                                                                   monkeypatch) -> None:
+    monkeypatch.setattr(runner, "run_child", child_in_this_process)  # a real child: the SIGTERM test below
     lr = OmegaConf.select(compose_config("train", "+experiment=audioldm_refined_cpu"), "optimizer.lr")
     finished = run_main("vocalgen.pipeline", ["-m", *first_run["args"], f"+stage.ldm.optimizer.lr={lr},{lr * 2}"])
     assert finished.returncode == 0, finished.stderr[-3000:]

@@ -46,6 +46,7 @@ class LatentDiffusion(Generator):
         self.pretransform = pretransform
         self.schedule = schedule or NoiseSchedule()
         self.routing = ConditionRouting(unet, routes)
+        self.condition_dim = condition_dim  # of the one condition vector, when the experiment gives it
         if item_shape is None and samples is None:
             raise ConfigError("generator.samples (audio length) or generator.item_shape (e.g. [3, 64, 64] for "
                               "images) must be given: the shape of what the generator makes.")
