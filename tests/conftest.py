@@ -142,7 +142,7 @@ def compose_tiny(experiment: str, output_dir: Path, data_root: Path, run: str, *
 def run_cli(module: str, args: list[str], timeout: int = 300) -> subprocess.CompletedProcess:
     """Run `python -m module args…` in a new interpreter from the project root; returns the finished
     process. Only for what needs its own process (DDP relaunches its command, import-order checks):
-    a new interpreter spends 6–13 s importing Lightning on 2 cores before it does anything."""
+    a new interpreter spends about 13 s importing Lightning on the 2 cores here before it does anything."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     return subprocess.run([sys.executable, "-m", module, *args], cwd=PROJECT_ROOT, env=env, capture_output=True,
                           text=True, timeout=timeout)

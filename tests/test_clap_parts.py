@@ -16,10 +16,10 @@ from omegaconf import OmegaConf
 
 from vocalgen.config import CONFIG_DIR
 from vocalgen.encoders.clap.audio_tower import ClapAudioTower, repeat_pad
-from vocalgen.encoders.clap.bpe_tokenizer import BpeTokenizer
+from vocalgen.encoders.clap.bpe_tokenizer import BpeTokenizer, TokenizerNotFitted
 from vocalgen.encoders.clap.encoders import ClapAudioEncoder, ClapTextEncoder
 from vocalgen.encoders.clap.laion_weights import load_laion_weights
-from vocalgen.encoders.clap.text_tower import ClapTextTower, TokenizerNotFitted
+from vocalgen.encoders.clap.text_tower import ClapTextTower
 from vocalgen.errors import CheckpointError, ConfigError
 from vocalgen.interfaces import Encoder
 

@@ -25,8 +25,9 @@ def gated_unet(gate_init: float = 0.01) -> nn.Module:
 def test_each_cross_attention_layer_attends_to_the_audio_slots_of_its_place_through_a_small_gate() -> None:
     unet = gated_unet()
     gated = {name: p for name, p in unet.attn_processors.items() if isinstance(p, GatedAudioAttention)}
-    assert {name.split(".")[0]: p.slots for name, p in gated.items()} == {"down_blocks": (0, 2), "mid_block": (0, 4),
-                                                                          "up_blocks": (2, 4)}
+    assert len(gated) == 4  # every cross-attention layer of the tiny UNet: 1 down, 1 mid, 2 up
+    assert {(name.split(".")[0], p.slots) for name, p in gated.items()} == {
+        ("down_blocks", (0, 2)), ("mid_block", (0, 4)), ("up_blocks", (2, 4))}
     x, t, text = torch.randn(2, 4, 8, 8), torch.tensor([1, 2]), torch.randn(2, 3, 6)
     audio = torch.randn(2, 4, 10)
     plain = unet(x, t, encoder_hidden_states=text).sample

@@ -66,8 +66,7 @@ def child_in_this_process(command: list[str]) -> int:
 
 @pytest.fixture(scope="module")
 def first_run(tmp_path_factory: pytest.TempPathFactory, data_root: Path) -> dict:
-    """The tiny pipeline run once, its four stages trained in this process (the sweep test below
-    trains its stage as a real child process)."""
+    """The tiny pipeline run once, its four stages trained in this process."""
     out = tmp_path_factory.mktemp("pipeline")
     args = tiny_pipeline_args(out, data_root)
     with pytest.MonkeyPatch.context() as patch:
@@ -135,7 +134,7 @@ def test_a_broken_stage_is_resumed_from_its_last_checkpoint_in_its_own_run(first
 @pytest.mark.slow
 def test_a_late_stage_sweep_trains_the_early_stages_once_and_the_swept_one_per_value(first_run: dict,
                                                                                    monkeypatch) -> None:
-    monkeypatch.setattr(runner, "run_child", child_in_this_process)  # a real child: the SIGTERM test below
+    monkeypatch.setattr(runner, "run_child", child_in_this_process)  # run_child itself: the SIGTERM tests
     lr = OmegaConf.select(compose_config("train", "+experiment=audioldm_refined_cpu"), "optimizer.lr")
     finished = run_main("vocalgen.pipeline", ["-m", *first_run["args"], f"+stage.ldm.optimizer.lr={lr},{lr * 2}"])
     assert finished.returncode == 0, finished.stderr[-3000:]

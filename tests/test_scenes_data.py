@@ -165,8 +165,8 @@ def test_synthetic_scenes_layout(scenes: Path) -> None:
         info = sf.info(scenes / row["split"] / "audio" / f"{row['id']}.wav")
         assert (info.samplerate, info.channels, info.subtype, info.frames) == (16000, 1, "PCM_16", 16000)
         assert frame(scenes, row).shape == (32, 32, 3)
-    assert all(row["count"] for row in rows if row["label"] != "Explosion")
-    assert all(row["decay_seconds"] for row in rows if row["label"] == "Explosion")
+    assert all(int(row["count"]) >= 1 for row in rows if row["label"] != "Explosion")
+    assert all(float(row["decay_seconds"]) > 0 for row in rows if row["label"] == "Explosion")
 
 
 def test_synthetic_scenes_are_deterministic_by_seed(scenes: Path, tmp_path: Path) -> None:

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import hydra
-import torch
 from omegaconf import DictConfig
 from torch.utils.data import default_collate
 from tqdm import tqdm
@@ -43,8 +42,7 @@ def generate(checkpoint: str, inputs: list[Path] | None, output_dir: str | Path,
     written, shown = [], {}
     for start in tqdm(range(0, len(requests), batch_size), desc="generating", unit="batch"):
         chunk = requests[start:start + batch_size]
-        batch = default_collate([request.item for request in chunk])
-        batch = {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
+        batch = module.transfer_batch_to_device(default_collate([request.item for request in chunk]), module.device, 0)
         for request, item in zip(chunk, module.generate(batch, **sampling)):
             written.append(output.write(Path(output_dir) / request.name, item))
             if 2 <= len(requests) <= GRID_LIMIT:

@@ -37,9 +37,9 @@ def _matches(name: str, prefix: str) -> bool:
     return name == prefix or name.startswith(prefix + ".")
 
 
-def governing_rule(name: str, rules: Sequence[ParamGroupRule]) -> ParamGroupRule | None:
-    """The first rule that names the parameter or module `name` (the one it follows), or None."""
-    return next((rule for rule in rules if any(_matches(name, module) for module in rule.modules)), None)
+def governing_rule_index(name: str, rules: Sequence[ParamGroupRule]) -> int | None:
+    """The index of the first rule that names the parameter or module `name` (the one it follows), or None."""
+    return next((i for i, rule in enumerate(rules) if any(_matches(name, module) for module in rule.modules)), None)
 
 
 def build_param_groups(model: nn.Module, rules: Sequence[ParamGroupRule], exclude: Sequence[str] = ()) -> list[dict]:
@@ -55,8 +55,8 @@ def build_param_groups(model: nn.Module, rules: Sequence[ParamGroupRule], exclud
     for name, parameter in model.named_parameters():
         if any(_matches(name, prefix) for prefix in exclude):
             continue
-        rule = governing_rule(name, rules)
-        index = rules.index(rule) if rule is not None else None
+        index = governing_rule_index(name, rules)
+        rule = rules[index] if index is not None else None
         if rule is None:
             groups[0]["params"].append(parameter)
             continue
@@ -81,12 +81,17 @@ def frozen_module_names(rules: Sequence[ParamGroupRule]) -> list[str]:
 def set_frozen_modes(model: nn.Module, rules: Sequence[ParamGroupRule], mode: bool) -> None:
     """Sub-modules of `model` that a frozen rule governs to eval mode (BatchNorm statistics and dropout
     fixed); a trained part inside a frozen one (an adapter inside a frozen UNet, named by an earlier
-    rule) to training `mode`, its dropout active. Modules no rule names keep their mode."""
-    frozen: list[str] = []
+    rule) to training `mode`, its dropout active. Modules no rule names keep their mode. One pass over
+    the modules, parents before children."""
+    inside_frozen = {"": False}
     for name, module in model.named_modules():
-        rule = governing_rule(name, rules) if name else None
-        if rule is not None and rule.frozen:
-            frozen.append(name)
+        if not name:
+            continue
+        index = governing_rule_index(name, rules)
+        frozen = index is not None and rules[index].frozen
+        under_frozen = inside_frozen[name.rpartition(".")[0]]
+        inside_frozen[name] = frozen or under_frozen
+        if frozen:
             module.training = False
-        elif rule is not None and any(_matches(name, outer) for outer in frozen):
+        elif under_frozen and index is not None:
             module.training = mode

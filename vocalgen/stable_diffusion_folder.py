@@ -75,13 +75,6 @@ def load_unet(folder: str | Path) -> nn.Module:
     return UNet2DConditionModel.from_pretrained(path, subfolder="unet", local_files_only=True)
 
 
-def scheduler_config(folder: str | Path) -> dict[str, Any]:
-    """The folder's scheduler/scheduler_config.json (num_train_timesteps, beta_start, beta_end, beta_schedule,
-    prediction_type, … and diffusers' `_class_name`), after checking the folder."""
-    path = check_stable_diffusion_folder(folder, ["scheduler"])
-    return json.loads((path / "scheduler" / "scheduler_config.json").read_text())
-
-
 def check_same_architecture(who: str, component: Path, arguments: Mapping[str, Any],
                             found: Mapping[str, Any]) -> None:
     """ConfigError unless the model in `component` (its settings `found`, in `who`'s argument names) is what

@@ -74,10 +74,10 @@ class HierarchicalDecomposer(nn.Module):
         """The assignment temperature at training forward `step` (default: this module's own step counter)."""
         return self.start_temperature * self.schedule(int(self.step) if step is None else step)
 
-    def assignment(self, tokens: Tensor) -> Tensor:
-        """tokens [B, N, D] → log group weights [B, N, 3] at the current temperature."""
+    def assignment(self, tokens: Tensor, temperature: float) -> Tensor:
+        """tokens [B, N, D] → log group weights [B, N, 3] at `temperature`."""
         cosine = F.normalize(tokens, dim=-1) @ F.normalize(self.anchors, dim=-1).T
-        return F.log_softmax((self.similarity_scale * cosine + self.gates) / self.temperature(), dim=-1)
+        return F.log_softmax((self.similarity_scale * cosine + self.gates) / temperature, dim=-1)
 
     def slot_order(self, weights: Tensor) -> Tensor:
         """group weights [B, N, 3] → for each slot, the index of the token it holds [B, N] (greedy, see the class)."""
@@ -98,7 +98,7 @@ class HierarchicalDecomposer(nn.Module):
                              f"{list(tokens.shape)}; adapter.decomposer.num_tokens and token_dim must match "
                              "adapter.tokens.")
         temperature = self.temperature()
-        log_weights = self.assignment(tokens)
+        log_weights = self.assignment(tokens, temperature)
         weights = log_weights.exp()
         entropy = -(weights * log_weights).sum(dim=-1).mean()
         order = self.slot_order(weights)

@@ -5,6 +5,7 @@ from torch import nn
 
 from vocalgen.errors import ConfigError
 from vocalgen.interfaces import Adapter, Outputs
+from vocalgen.pretransforms.kl_autoencoder import sample_posterior
 
 
 class VAEHead(Adapter):
@@ -27,5 +28,5 @@ class VAEHead(Adapter):
             )
         mu = self.mu(condition)
         logvar = self.logvar(condition).clamp(-30.0, 20.0)
-        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar) if self.training else mu
+        z = sample_posterior(mu, logvar, self.training)
         return {"condition": z, "mu": mu, "logvar": logvar}

@@ -4,12 +4,12 @@
 from pathlib import Path
 
 from vocalgen.data.audio_io import AUDIO_EXTENSIONS
+from vocalgen.data.audiocaps import CSV_NAME
 from vocalgen.data.csv_table import table_rows
 from vocalgen.data.splits import SPLIT_NAMES
 from vocalgen.data.vimsketch import ImitationPair
 from vocalgen.errors import ConfigError
 
-CSV_NAME = "captions.csv"
 FRAME_EXTENSIONS = (".jpg", ".jpeg", ".png")
 LAYOUT = "columns id, caption, optional label and others; beside audio/ and frames/"
 

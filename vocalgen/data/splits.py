@@ -1,7 +1,7 @@
 """Train/val/test splits of imitation pairs: by sound, by imitation of seen sounds, or as the data gives them."""
 
 from collections import Counter
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 
@@ -24,8 +24,8 @@ def split_pairs(
     "given": each pair goes to its `extra["split"]` (set by the layout, e.g. audiocaps_frames); the
     fractions and seed are unused.
     """
-    if mode not in ("extrapolation", "interpolation", "all", "given"):
-        raise ValueError(f"data.split={mode!r}: choose 'extrapolation', 'interpolation', 'all' or 'given'.")
+    if mode not in get_args(SplitMode):
+        raise ValueError(f"data.split={mode!r}: choose one of {list(get_args(SplitMode))}.")
     if mode == "all":
         return {name: list(pairs) for name in SPLIT_NAMES}
     if mode == "given":

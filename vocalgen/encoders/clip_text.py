@@ -9,7 +9,6 @@ from vocalgen.encoders.clap.bpe_tokenizer import (
     DEFAULT_EOS,
     DEFAULT_PAD,
     BpeTokenizer,
-    TokenizerNotFitted,
     caption_list,
 )
 from vocalgen.encoders.fitted_tokenizer import FittedTokenizer
@@ -34,6 +33,9 @@ class ClipTextEncoder(FittedTokenizer, Encoder):
     Either way the tokenizer is kept in the state dict (`_extra_state`), so a checkpoint needs neither the
     captions nor the folder.
     """
+
+    tokenizer_owner = "ClipTextEncoder"
+    tokenizer_hint = "give pretrained= a local Stable Diffusion folder"
 
     def __init__(self, pretrained: str | None = None, field: str = "caption", vocab_size: int = 49408,
                  hidden_size: int = 768, intermediate_size: int = 3072, num_hidden_layers: int = 12,
@@ -63,8 +65,6 @@ class ClipTextEncoder(FittedTokenizer, Encoder):
         self.context_length = context_length
         self.pad_token, self.eos_token = pad_token, eos_token
         self._bpe: BpeTokenizer | None = None
-        self.tokenizer_owner = "ClipTextEncoder"
-        self.tokenizer_hint = "give pretrained=<local Stable Diffusion folder>"
         if pretrained:
             self.load_stable_diffusion(Path(pretrained))
 
@@ -95,21 +95,24 @@ class ClipTextEncoder(FittedTokenizer, Encoder):
         """captions (B strings) → token ids [B, context_length] and attention mask [B, context_length]
         (1 on real tokens: BOS, the caption's, EOS)."""
         captions = caption_list(captions, "ClipTextEncoder")
-        if self._bpe is None:
-            raise TokenizerNotFitted("ClipTextEncoder has no tokenizer: give pretrained= a local Stable Diffusion "
-                                     "folder, or call fit_to_data(captions) before using it (training does).")
-        return self._bpe.batch(captions, self.context_length, fixed_length=True)
+        return self.fitted_tokenizer().batch(captions, self.context_length, fixed_length=True)
 
     # --- forward ---------------------------------------------------------------------------------------
 
-    def embed(self, captions: Sequence[str]) -> Tensor:
-        """captions (B strings) → text tokens [B, context_length, hidden_size]."""
-        ids = self.tokenize(captions)[0].to(self.model.device)
-        return self.model(input_ids=ids).last_hidden_state
+    def hidden_states(self, captions: Sequence[str]) -> tuple[Tensor, Tensor]:
+        """captions (B strings) → text tokens [B, context_length, hidden_size] and their attention mask
+        [B, context_length] (1 on real tokens), tokenised once."""
+        ids, mask = self.tokenize(captions)
+        tokens = self.model(input_ids=ids.to(self.model.device)).last_hidden_state
+        return tokens, mask.to(tokens.device)
 
     def forward(self, batch: Batch) -> Tensor:
         """batch[field] (B strings) → text tokens [B, context_length, hidden_size]."""
+        return self.hidden_states(self.captions(batch))[0]
+
+    def captions(self, batch: Batch) -> list[str]:
+        """batch[field]; KeyError naming the field when the batch lacks it."""
         if self.field not in batch:
             raise KeyError(f"ClipTextEncoder: the batch has no field '{self.field}' (encoder.field); it has "
                            f"{sorted(batch)}.")
-        return self.embed(batch[self.field])
+        return batch[self.field]

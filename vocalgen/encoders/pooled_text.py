@@ -30,16 +30,15 @@ class PooledTextEncoder(Encoder):
         super().__init__()
         if pooling not in POOLINGS:
             raise ConfigError(f"encoder pooling={pooling!r}: choose one of {list(POOLINGS)}.")
-        if not callable(getattr(text, "tokenize", None)):
-            raise ConfigError(f"PooledTextEncoder needs a text encoder with tokenize(captions) → (ids, mask), such as "
-                              f"ClipTextEncoder; got {type(text).__name__}.")
+        if not callable(getattr(text, "hidden_states", None)):
+            raise ConfigError(f"PooledTextEncoder needs a text encoder with hidden_states(captions) → (tokens, mask), "
+                              f"such as ClipTextEncoder; got {type(text).__name__}.")
         self.text, self.pooling = text, pooling
         self.out_dim = text.out_dim
 
     def forward(self, batch: Batch) -> Tensor:
         """batch[text.field] → [B, D]."""
-        tokens = self.text(batch)
-        mask = self.text.tokenize(batch[self.text.field])[1].to(tokens.device)
+        tokens, mask = self.text.hidden_states(self.text.captions(batch))
         if self.pooling == "eos":
             return tokens[torch.arange(len(tokens), device=tokens.device), mask.sum(dim=1) - 1]
         weights = mask.to(tokens.dtype).unsqueeze(-1)

@@ -7,10 +7,6 @@ from vocalgen.errors import CheckpointError
 from vocalgen.evaluation.job import Evaluation, EvaluationJob, EvaluationResult
 
 
-def batch_to(batch: dict, device: str) -> dict:
-    return {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
-
-
 class RetrievalEvaluation(Evaluation):
     """Every batch of the split through the module into its `metrics` evaluators; their results."""
 
@@ -23,7 +19,7 @@ class RetrievalEvaluation(Evaluation):
             evaluator.reset()
         with torch.no_grad():
             for batch in tqdm(job.datamodule().loader(job.split, shuffle=False), desc="evaluating", unit="batch"):
-                batch = batch_to(batch, job.device)
+                batch = job.module.transfer_batch_to_device(batch, job.module.device, 0)
                 outputs = job.module(batch)
                 for evaluator in evaluators:
                     evaluator.update(outputs, batch)

@@ -20,7 +20,7 @@ class TempoEvaluation(Evaluation):
 
     def run(self, job: EvaluationJob) -> EvaluationResult:
         guidances = self.guidances or [job.sampling.get("guidance", 1.0)]
-        metrics, estimates = evaluate_tempo(job.module.to(job.device), self.bpms, guidances, self.per_bpm,
+        metrics, estimates = evaluate_tempo(job.module, self.bpms, guidances, self.per_bpm,
                                             job.sampling, job.device)
         return EvaluationResult(metrics, {"bpms": self.bpms, "per_bpm": self.per_bpm},
                                 {"tempo_estimates.csv": estimates})

@@ -7,7 +7,7 @@ import torch
 
 def guide(unconditional: torch.Tensor, conditional: torch.Tensor, scale: float) -> torch.Tensor:
     """u + w · (c − u): scale 0 gives the unconditional prediction, 1 the conditional one."""
-    return unconditional + scale * (conditional - unconditional)
+    return guide_in_order([unconditional, conditional], [scale])
 
 
 def guide_in_order(predictions: Sequence[torch.Tensor], scales: Sequence[float]) -> torch.Tensor:

@@ -8,6 +8,7 @@ import torch
 from vocalgen.interfaces import Batch, Generator, Outputs
 from vocalgen.outputs import ImageOutput
 from vocalgen.pretransforms.image_vae import ImageVAE, height_width
+from vocalgen.pretransforms.kl_autoencoder import sample_posterior
 
 
 class ImageVAEAutoencoder(Generator):
@@ -33,7 +34,7 @@ class ImageVAEAutoencoder(Generator):
     def training_forward(self, batch: Batch, condition: torch.Tensor) -> Outputs:
         images = batch[self.image_field]
         mu, logvar = self.vae.posterior(images)
-        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar) if self.training else mu
+        z = sample_posterior(mu, logvar, self.training)
         return {"prediction": self.vae.decode(z), "target": images, "mu": mu, "logvar": logvar}
 
     def generate(self, condition: torch.Tensor, **sampling: Any) -> torch.Tensor:

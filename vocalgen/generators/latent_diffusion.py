@@ -8,7 +8,6 @@ from torch import nn
 
 from vocalgen.errors import ConfigError
 from vocalgen.generators.condition_routing import ConditionRouting, named
-from vocalgen.generators.gated_audio_attention import install_gated_audio_attention
 from vocalgen.generators.guidance import drop_conditions, guidance_schedule, guide_in_order
 from vocalgen.generators.latent_scale import measure_latent_scale
 from vocalgen.generators.noise_schedule import NoiseSchedule
@@ -26,22 +25,20 @@ class LatentDiffusion(Generator):
     first training batch (`latent_scale`, kept in the state dict). In training each condition is
     replaced by its null (zeros) with probability `condition_dropout`, for classifier-free guidance.
 
-    `audio_attention` (keyword arguments of install_gated_audio_attention: audio_dim, slots, heads,
-    gate_init) gives the UNet's cross-attention layers gated audio attention, the "audio_attention"
-    route. `target_field` is the batch field the pretransform encodes (audio [B, 1, N], images [B, 3, H, W];
-    `audio_field` is its former name, as older checkpoints give it); generated items have the shape
-    `item_shape` (default [1, samples]). training_forward → {"prediction", "target"} [B, C, …] (ε or
-    v); generate(condition) → items [B, *item_shape] of the pretransform's output kind.
+    Gated audio attention (the "audio_attention" route) is added to a trained model by
+    generators.audio_path.with_audio_attention. `target_field` is the batch field the pretransform
+    encodes (audio [B, 1, N], images [B, 3, H, W]; `audio_field` is its former name, as older
+    checkpoints give it); generated items have the shape `item_shape` (default [1, samples]).
+    training_forward → {"prediction", "target"} [B, C, …] (ε or v); generate(condition) → items
+    [B, *item_shape] of the pretransform's output kind.
     """
 
     def __init__(self, unet: nn.Module, pretransform: Pretransform, condition_dim: int | None = None,
                  samples: int | None = None, schedule: NoiseSchedule | None = None,
                  condition_dropout: float = 0.1, audio_field: str = "audio_16k", latent_field: str = "latents",
                  routes: dict[str, str | list[str]] | None = None, target_field: str | None = None,
-                 item_shape: Sequence[int] | None = None, audio_attention: Mapping[str, Any] | None = None) -> None:
+                 item_shape: Sequence[int] | None = None) -> None:
         super().__init__()
-        if audio_attention:
-            install_gated_audio_attention(unet, **audio_attention)
         self.unet = unet
         self.pretransform = pretransform
         self.schedule = schedule or NoiseSchedule()

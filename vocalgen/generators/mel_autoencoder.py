@@ -8,6 +8,7 @@ from torch import nn
 from vocalgen.data.audioldm_mel import AudioLDMMel
 from vocalgen.interfaces import Batch, Generator, Outputs
 from vocalgen.pretransforms.griffin_lim import GriffinLimVocoder
+from vocalgen.pretransforms.kl_autoencoder import sample_posterior
 from vocalgen.pretransforms.mel_vae import MelVAE
 
 
@@ -37,7 +38,7 @@ class MelVAEAutoencoder(Generator):
     def training_forward(self, batch: Batch, condition: torch.Tensor) -> Outputs:
         mel = self.mel(batch[self.audio_field])
         mu, logvar = self.vae.posterior(mel)
-        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar) if self.training else mu
+        z = sample_posterior(mu, logvar, self.training)
         return {"prediction": self.vae.decode(z), "target": mel, "mu": mu, "logvar": logvar}
 
     def generate(self, condition: torch.Tensor, **sampling: Any) -> torch.Tensor:

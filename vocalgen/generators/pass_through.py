@@ -14,8 +14,6 @@ class PassThrough(Generator):
     It has no parameters and makes no output file kind (`output` is None, like a retrieval head's).
     """
 
-    sample_rate = 0
-
     def training_forward(self, batch: Batch, condition: Condition) -> Outputs:
         return {}
 

@@ -5,7 +5,6 @@ from typing import Any
 
 import torch
 
-from vocalgen.callbacks.spectrogram_plot import save_spectrograms
 from vocalgen.data.audio_io import read_audio, write_audio
 
 from .kind import OutputKind
@@ -27,6 +26,8 @@ class AudioOutput(OutputKind):
         return {"imitation": read_audio(pair.imitation, self.sample_rate)}
 
     def overview(self, path: Path, items: dict[str, torch.Tensor]) -> Path:
+        from vocalgen.callbacks.spectrogram_plot import save_spectrograms  # matplotlib: only when drawing
+
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         return save_spectrograms(Path(path), items, self.sample_rate)
 

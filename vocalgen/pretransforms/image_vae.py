@@ -6,10 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch import nn
 
 from vocalgen.errors import ConfigError
-from vocalgen.pretransforms.kl_autoencoder import kl_autoencoder
+from vocalgen.pretransforms.kl_autoencoder import KLAutoencoder
 from vocalgen.stable_diffusion_folder import check_same_architecture, check_stable_diffusion_folder, copy_weights
 
 
@@ -30,7 +29,7 @@ def vae_arguments(config: Mapping[str, Any]) -> dict[str, Any]:
             "mid_attention": config.get("mid_block_add_attention", True)}
 
 
-class ImageVAE(nn.Module):
+class ImageVAE(KLAutoencoder):
     """images [B, 3, H, W] in [-1, 1] ↔ latents [B, latent_channels, H/d, W/d], d = 2**(len(multipliers) − 1).
 
     The defaults are Stable Diffusion 1.x's VAE: 4 latent channels, base 128, multipliers [1, 2, 4, 4], two
@@ -40,29 +39,26 @@ class ImageVAE(nn.Module):
     None takes the folder's (0.18215 for SD 1.x), or 1.0 without one; kept in the state dict.
     """
 
+    size_hint = "change the image size of the data field"
+
     def __init__(self, latent_channels: int = 4, base_channels: int = 128, multipliers: Sequence[int] = (1, 2, 4, 4),
                  layers_per_block: int = 2, norm_groups: int = 32, mid_attention: bool = True,
                  pretrained: str | None = None, scaling_factor: float | None = None) -> None:
-        super().__init__()
-        self.model = kl_autoencoder(3, latent_channels, base_channels, multipliers, layers_per_block, norm_groups,
-                                    mid_attention, "image VAE")
-        self.latent_channels = latent_channels
-        self.downsampling = 2 ** (len(multipliers) - 1)
+        super().__init__(3, latent_channels, base_channels, multipliers, layers_per_block, norm_groups, mid_attention,
+                         "image VAE")
         if pretrained:
-            arguments = {"latent_channels": latent_channels, "base_channels": base_channels,
-                         "multipliers": list(multipliers), "layers_per_block": layers_per_block,
-                         "norm_groups": norm_groups, "mid_attention": mid_attention}
-            folder_scale = self.load_stable_diffusion(Path(pretrained), arguments)
+            folder_scale = self.load_stable_diffusion(Path(pretrained))
             scaling_factor = folder_scale if scaling_factor is None else scaling_factor
         self.register_buffer("scaling_factor", torch.tensor(1.0 if scaling_factor is None else float(scaling_factor)))
 
-    def load_stable_diffusion(self, folder: Path, arguments: dict[str, Any]) -> float:
-        """Copy the weights of `folder`/vae into this VAE once its sizes are `arguments`; returns its scaling factor."""
+    def load_stable_diffusion(self, folder: Path) -> float:
+        """Copy the weights of `folder`/vae into this VAE once its sizes are this one's; returns its scaling factor."""
         from diffusers import AutoencoderKL
 
         path = check_stable_diffusion_folder(folder, ["vae"])
         loaded = AutoencoderKL.from_pretrained(path, subfolder="vae", local_files_only=True)
-        check_same_architecture("ImageVAE", path / "vae", arguments, vae_arguments(loaded.config))
+        check_same_architecture("ImageVAE", path / "vae", vae_arguments(self.model.config),
+                                vae_arguments(loaded.config))
         copy_weights(self.model, loaded, "ImageVAE", path / "vae")
         return float(loaded.config.scaling_factor)
 
@@ -70,16 +66,4 @@ class ImageVAE(nn.Module):
         """ConfigError unless `images` is [B, 3, H, W] with H and W divisible by the downsampling."""
         if images.dim() != 4 or images.shape[1] != 3:
             raise ConfigError(f"the image VAE expects RGB images [B, 3, H, W], got shape {tuple(images.shape)}.")
-        if images.shape[-2] % self.downsampling or images.shape[-1] % self.downsampling:
-            raise ConfigError(f"the image VAE needs heights and widths divisible by {self.downsampling}, got "
-                              f"{tuple(images.shape[-2:])}; change the image size of the data field.")
-
-    def posterior(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """images [B, 3, H, W] in [-1, 1] → (mean, log-variance), each [B, latent_channels, H/d, W/d] (unscaled)."""
-        self.check_size(images)
-        distribution = self.model.encode(images).latent_dist
-        return distribution.mean, distribution.logvar
-
-    def decode(self, latents: torch.Tensor) -> torch.Tensor:
-        """latents [B, latent_channels, H/d, W/d] (unscaled) → images [B, 3, H, W], about [-1, 1] (not clamped)."""
-        return self.model.decode(latents).sample
+        super().check_size(images)

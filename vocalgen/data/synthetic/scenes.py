@@ -92,15 +92,17 @@ def _splits(params: dict[str, Any]) -> list[str]:
 def _write_scenes(folder: Path, params: dict[str, Any]) -> None:
     """Draw and synthesise every item into its split folder of `folder`, then each split's captions.csv."""
     rows: dict[str, list[dict[str, str]]] = {name: [] for name in SPLIT_NAMES}
-    for index, split in enumerate(tqdm(_splits(params), desc="synthesising scenes", unit="item")):
+    splits = _splits(params)
+    for split in set(splits):
+        for kind in ("audio", "frames"):
+            (folder / split / kind).mkdir(parents=True)
+    for index, split in enumerate(tqdm(splits, desc="synthesising scenes", unit="item")):
         rng = np.random.default_rng([params["seed"], index])
         scene = SCENE_NAMES[index % len(SCENE_NAMES)]
         sound = synthesize(SOUND_CLASSES[index // len(SCENE_NAMES) % len(SOUND_CLASSES)], rng, params["seconds"],
                            params["sample_rate"])
         image = picture(scene, sound.class_name, sound.params, rng, params["image_size"])
         item = f"scene_{index:05d}"
-        for kind in ("audio", "frames"):
-            (folder / split / kind).mkdir(parents=True, exist_ok=True)
         write_wav(folder / split / "audio" / f"{item}.wav", sound.audio, sound.sample_rate)
         image.save(folder / split / "frames" / f"{item}.png", format="PNG")
         rows[split].append(_row(item, scene, sound, str(rng.choice(SCENE_CAPTIONS[scene]))))

@@ -4,12 +4,11 @@ on the captions or loaded from disk.
 No GPT-2 vocabulary ships in any installed package, so by default the vocabulary is learned from the
 training captions; a local ``tokenizer.json`` (or a GPT-2 style ``vocab.json`` + ``merges.txt``
 folder) can be given instead. The whole tokenizer round-trips through one JSON string, which is how
-a text model keeps it inside its state dict (`tokenizer_state` / `tokenizer_from_state`).
+a text model keeps it inside its state dict (vocalgen.encoders.fitted_tokenizer).
 """
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import torch
 from torch import Tensor
@@ -18,7 +17,6 @@ from vocalgen.errors import ConfigError
 
 DEFAULT_PAD = "<pad>"
 DEFAULT_EOS = "<eos>"
-_STATE_VERSION = 1
 
 
 class TokenizerNotFitted(ConfigError):
@@ -156,38 +154,3 @@ def caption_list(captions: Sequence[str] | str, who: str) -> list[str]:
     if bad:
         raise TypeError(f"{who} expects captions as strings, got {bad[0]}.")
     return captions
-
-
-def fit_bpe(captions: Sequence[str], vocab_size: int, pad_token: str, eos_token: str, who: str,
-            instead: str) -> BpeTokenizer:
-    """A BPE of up to `vocab_size` tokens learned from the training `captions`; ConfigError naming `who`
-    (and `instead`, the way to give it a tokenizer) when they hold no text."""
-    if not any(caption.strip() for caption in captions):
-        raise ConfigError(f"{who}.fit_to_data: the training data has no captions to learn a tokenizer from; use a "
-                          f"data set with captions (the synthetic default or data=audiocaps) or {instead}.")
-    return BpeTokenizer.train(list(captions), vocab_size, pad_token, eos_token)
-
-
-def check_vocabulary(bpe: BpeTokenizer, vocab_size: int, who: str, source: str) -> BpeTokenizer:
-    """`bpe` if its ids fit an embedding of `vocab_size` rows; ConfigError naming `who` and `source` otherwise."""
-    if bpe.vocab_size > vocab_size:
-        raise ConfigError(f"{who}: the tokenizer from {source} has {bpe.vocab_size} tokens but the embedding has "
-                          f"vocab_size {vocab_size}; raise vocab_size to at least {bpe.vocab_size}.")
-    return bpe
-
-
-def tokenizer_state(bpe: BpeTokenizer | None, pad_token: str, eos_token: str) -> dict[str, Any]:
-    """What a text model keeps in its state dict (`get_extra_state`): the tokenizer as a JSON string (None
-    before it has one) and its special tokens."""
-    state = {"version": _STATE_VERSION, "tokenizer": bpe.to_json() if bpe else None, "pad_token": pad_token,
-             "eos_token": eos_token}
-    if bpe is not None and bpe.bos_token is not None:
-        state["bos_token"] = bpe.bos_token
-    return state
-
-
-def tokenizer_from_state(state: dict[str, Any]) -> BpeTokenizer | None:
-    """The tokenizer saved by `tokenizer_state` (None if it saved none)."""
-    if state.get("tokenizer") is None:
-        return None
-    return BpeTokenizer.from_json(state["tokenizer"], state["pad_token"], state["eos_token"], state.get("bos_token"))

@@ -17,7 +17,6 @@ from vocalgen.encoders.clap.bpe_tokenizer import (
     DEFAULT_EOS,
     DEFAULT_PAD,
     BpeTokenizer,
-    TokenizerNotFitted,
     caption_list,
 )
 from vocalgen.encoders.fitted_tokenizer import FittedTokenizer
@@ -40,6 +39,9 @@ class ClapTextTower(FittedTokenizer, nn.Module):
     """
 
     laion_prefixes = ("text_branch.", "token_embedding.", "positional_embedding", "ln_final.", "text_projection.")
+
+    tokenizer_owner = "ClapTextTower (backbone gpt2)"
+    tokenizer_hint = "give tokenizer= a local tokenizer.json path (or folder)"
 
     def __init__(
         self,
@@ -71,8 +73,6 @@ class ClapTextTower(FittedTokenizer, nn.Module):
         self.context_length = context_length
         self.pad_token, self.eos_token = pad_token, eos_token
         self._bpe: BpeTokenizer | None = None
-        self.tokenizer_owner = "ClapTextTower (GPT-2 embedding)"
-        self.tokenizer_hint = "give tokenizer=<local tokenizer.json>"
         if backbone == "transformer":
             self._build_transformer(n_layer, n_head, n_embd)
         else:
@@ -136,12 +136,7 @@ class ClapTextTower(FittedTokenizer, nn.Module):
         context_length = context_length or self.context_length
         captions = caption_list(captions, "ClapTextTower")
         if self.backbone == "gpt2":
-            if self._bpe is None:
-                raise TokenizerNotFitted(
-                    "ClapTextTower (backbone gpt2) has no tokenizer: give tokenizer= a local tokenizer.json path "
-                    "(or folder), or call fit_to_data(captions) (the encoder's fit_to_data) before using it."
-                )
-            return self._bpe.batch(captions, context_length)
+            return self.fitted_tokenizer().batch(captions, context_length)
         return _clip_tokenize(captions, context_length)
 
     # --- forward ---------------------------------------------------------------------------------------
