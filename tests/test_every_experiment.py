@@ -103,7 +103,8 @@ def test_every_experiment_fast_dev_runs(experiment: str, tiny_stages: dict[str, 
 EVALUATIONS = {"clap": {"retrieval"}, "qvim": {"retrieval"}, "qvim_clap_align": {"retrieval"},
                "clap2diffusion_projector": {"retrieval"}, "audioldm": {"generation"},
                "audioldm_refined": {"generation"}, "qvim_ldm": {"generation"}, "iadb_bpm": {"tempo"},
-               "iadb_unconditional": {"tempo"}, "iadb_clap": {"generation"}, "iadb_bpm_clap": {"generation", "tempo"}}
+               "iadb_unconditional": {"tempo"}, "iadb_clap": {"generation"}, "iadb_bpm_clap": {"generation", "tempo"},
+               "clap2diffusion_adapters": {"image_adherence"}, "clap2diffusion_finetune": {"image_adherence"}}
 
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS)

@@ -1,6 +1,6 @@
 """Several encoders as one: batch → {name: condition} (e.g. beat phase and CLAP for iadb_bpm_clap)."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import torch
 from torch import nn
@@ -23,6 +23,12 @@ class NamedConditions(Encoder):
         self.optional = optional
         self.out_dims = {name: int(getattr(encoder, "out_dim", 0)) for name, encoder in self.encoders.items()}
         self.out_dim = sum(self.out_dims.values())
+
+    def check_prompts(self, prompts: Sequence[str]) -> None:
+        """The prompt check of each encoder that has one (e.g. an empty prompt refused)."""
+        for encoder in self.encoders.values():
+            if callable(getattr(encoder, "check_prompts", None)):
+                encoder.check_prompts(prompts)
 
     def forward(self, batch: Batch) -> dict[str, torch.Tensor]:
         """{name: condition} of every encoder; with `optional`, of those whose batch fields are there
