@@ -2,6 +2,7 @@
 six stages (in this process), then `generate` draws PNGs from a sound and prompts; the sound matters exactly when
 its guidance scale does; the projector stage hands on a frozen CLAP; the adapters log image grids to MLflow."""
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -9,15 +10,28 @@ import pytest
 import torch
 from PIL import Image
 
-from tests.conftest import COMMON_TINY, EXPERIMENT_TINY, TINY_DATA, TINY_SCENES, all_runs, compose_config, run_main
+from tests.conftest import (
+    COMMON_TINY,
+    EXPERIMENT_TINY,
+    TINY_DATA,
+    TINY_SCENES,
+    all_runs,
+    compose_config,
+    mlflow_client,
+    run_main,
+)
 from tests.test_pipeline import child_in_this_process
+from tests.tiny_stable_diffusion import save_tiny_stable_diffusion
 from vocalgen.checkpoints import load_module
 from vocalgen.data.audio_io import audio_files
-from vocalgen.errors import CheckpointError
+from vocalgen.data.vimsketch import ImitationPair
+from vocalgen.errors import CheckpointError, ConfigError
 from vocalgen.evaluate import evaluate
+from vocalgen.evaluation.image_adherence import VARIANTS, ImageAdherenceEvaluation
 from vocalgen.generate import generate
 from vocalgen.pipeline import runner
 from vocalgen.stages import resolve_stages
+from vocalgen.train import train
 
 SIZES = {"image_vae": EXPERIMENT_TINY["image_vae"], "image_ldm": EXPERIMENT_TINY["image_ldm"],
          "clap": [*EXPERIMENT_TINY["clap_cpu"], "data.batch_size=8"],
@@ -73,6 +87,8 @@ def test_every_stage_trains_and_the_last_draws_one_picture_a_prompt_for_a_sound(
     assert np.abs(pixels(prompt_only) - pixels(muted)).max() <= 1  # no sound = a sound guided with scale 0
     (sound_only,) = generate(finetune, chain["sounds"][:1], tmp_path / "sound", store, steps=2)  # zero text
     assert sound_only.name == f"{stem}.png" and Image.open(sound_only).size == (32, 32)
+    with pytest.raises(ConfigError, match="a prompt is empty"):
+        generate(finetune, chain["sounds"][:1], tmp_path / "empty", store, text=["a beach", " "], steps=2)
 
 
 def pixels(path: Path) -> np.ndarray:
@@ -140,4 +156,67 @@ def test_a_stage_of_the_wrong_kind_is_named(chain: dict) -> None:
                          f"projector_checkpoint={chain['checkpoints']['projector']}",
                          f"image_ldm_checkpoint={chain['checkpoints']['clap']}")
     with pytest.raises(CheckpointError, match="image_ldm_checkpoint: checkpoint .* is a 'clap_gpt2' stage"):
+        resolve_stages(cfg)
+
+
+@pytest.mark.slow
+def test_probes_judge_the_pictures_and_the_audio_baselines_differ_only_through_open_gates(chain: dict,
+                                                                                          tmp_path: Path) -> None:
+    metrics = {}
+    for gates in ("open", "closed"):
+        checkpoint = with_gates(chain["checkpoints"]["finetune"], 3.0 if gates == "open" else 0.0,
+                                tmp_path / f"{gates}.ckpt")
+        metrics[gates] = evaluate(str(checkpoint), chain["out"] / "mlflow", log_to_mlflow=gates == "open",
+                                  sampling={"steps": 2}, seeds=[0, 1], probe_epochs=2)
+    opened, closed = metrics["open"], metrics["closed"]
+    for prefix in ("probe/", "reconstructed/", *(f"{variant}/" for variant in VARIANTS)):
+        assert 0 <= opened[f"{prefix}scene_accuracy"] <= 1 and 0 <= opened[f"{prefix}element_accuracy"] <= 1
+    assert opened["seconds_per_image"] > 0 and "conditioned/fd_std" in opened
+    assert len({closed[f"{variant}/fd"] for variant in VARIANTS}) == 1  # closed gates: the sound cannot matter
+    assert len({opened[f"{variant}/fd"] for variant in VARIANTS}) == len(VARIANTS)
+    (run,) = [r for r in all_runs(chain["out"]) if r.info.run_name.startswith("evaluate")]
+    assert run.data.tags["mlflow.parentRunId"] == chain["rows"]["finetune"][1]
+    table = mlflow_client(chain["out"]).download_artifacts(run.info.run_id, "probe_predictions.csv", str(tmp_path))
+    lines = Path(table).read_text().splitlines()
+    assert lines[0] == "seed,variant,id,scene,element,predicted_scene,predicted_element"
+    assert len(lines) == 1 + 2 * len(VARIANTS) * 4  # two seeds, four variants, four test scenes
+
+
+def test_the_image_evaluation_names_a_missing_label_column(tmp_path: Path) -> None:
+    pair = ImitationPair(imitation=tmp_path / "a.wav", reference=tmp_path / "a.wav", sound="test/a", label="dog",
+                         caption="a beach", extra={"scene": "beach"})
+    evaluation = ImageAdherenceEvaluation(scene_column="place")
+    assert ImageAdherenceEvaluation().class_of(pair, "scene") == "beach"
+    with pytest.raises(ConfigError, match=r"a.wav: .* column 'place'.*scene_column="):
+        evaluation.class_of(pair, "scene")
+
+
+@pytest.mark.slow
+def test_a_stable_diffusion_folder_stands_in_for_the_trained_text_to_image_stage(chain: dict, tmp_path: Path) -> None:
+    """The chain's projector writes 16-wide tokens, the width of the tiny folder's text encoder too."""
+    folder = save_tiny_stable_diffusion(tmp_path)
+    out = tmp_path / "out"
+    train(compose_config("train", "+experiment=clap2diffusion_adapters_cpu", f"paths.output_dir={out}",
+                         f"paths.run_dir={out}/adapters", f"data.root={chain['out']}/scenes", *TINY_SCENES,
+                         *COMMON_TINY, *EXPERIMENT_TINY["clap2diffusion_adapters"], "callbacks.samples=null",
+                         f"projector_checkpoint={chain['checkpoints']['projector']}",
+                         f"image_ldm_checkpoint={folder}"))
+    checkpoint = out / "adapters" / "checkpoints" / "last.ckpt"
+    shutil.move(folder, tmp_path / "moved")  # the checkpoint holds every weight: it reloads without the folder
+    module, config = load_module(checkpoint)
+    assert config["generator"]["base"]["unet"]["pretrained"] == str(folder.resolve())
+    assert float(module.generator.latent_scale) == 1.0  # the VAE's scaling factor is Stable Diffusion's scale
+    from diffusers import UNet2DConditionModel
+
+    original = UNet2DConditionModel.from_pretrained(tmp_path / "moved", subfolder="unet", local_files_only=True)
+    trained = module.generator.unet.state_dict()
+    for name, value in original.state_dict().items():  # frozen: only the audio processors trained
+        assert torch.equal(trained[name], value), name
+    (picture,) = generate(str(checkpoint), chain["sounds"][:1], tmp_path / "drawn", out / "mlflow",
+                          text=["a beach"], steps=2)
+    assert Image.open(picture).size == (32, 32)
+    cfg = compose_config("train", "+experiment=clap2diffusion_finetune_cpu", f"paths.output_dir={out}",
+                         f"adapters_checkpoint={tmp_path / 'moved'}")
+    with pytest.raises(CheckpointError, match="adapters_checkpoint: .*moved is a Stable Diffusion folder; this stage "
+                                              "needs a clap2diffusion_adapters checkpoint"):
         resolve_stages(cfg)

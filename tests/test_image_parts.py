@@ -3,7 +3,6 @@ as the image_vae stage and loaded back as a pretransform), the CLIP text encoder
 captions or the folder's) and the checks of a local Stable Diffusion folder. The folder is a tiny pipeline
 saved by diffusers in the test."""
 
-import json
 import shutil
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from omegaconf import OmegaConf
 
 from bench.latent import untrained_checkpoint
 from tests.conftest import COMMON_TINY, TINY_SCENES
+from tests.tiny_stable_diffusion import TEXT, save_tiny_stable_diffusion, text_sizes
 from vocalgen.config import CONFIG_DIR
 from vocalgen.encoders.clap.bpe_tokenizer import TokenizerNotFitted
 from vocalgen.encoders.clip_text import ClipTextEncoder
@@ -22,60 +22,18 @@ from vocalgen.generators.image_autoencoder import ImageVAEAutoencoder
 from vocalgen.outputs import ImageOutput
 from vocalgen.pretransforms.image_latent import ImageLatentPretransform
 from vocalgen.pretransforms.image_vae import ImageVAE
-from vocalgen.stable_diffusion_folder import check_stable_diffusion_folder, load_unet
+from vocalgen.stable_diffusion_folder import build_unet, check_stable_diffusion_folder, read_component_config
 from vocalgen.stages import resolve_stages
 
-LETTERS = "abcdefghijklmnopqrstuvwxyz"
 VAE = {"latent_channels": 4, "base_channels": 8, "multipliers": [1, 2], "layers_per_block": 1, "norm_groups": 4}
-TEXT = {"hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2,
-        "context_length": 12}
 CAPTIONS = ["a red square on a blue sky", "a green circle at night", "two birds over a yellow field",
             "rain on a grey street", "a red sun over the sea"]
 SCENES = [*TINY_SCENES, "generator.vae.base_channels=8", "generator.vae.norm_groups=4"]
 
 
-def clip_vocabulary() -> dict[str, int]:
-    """A tiny CLIP vocabulary: the two special tokens, then each letter alone and at a word's end."""
-    vocabulary = {"<|startoftext|>": 0, "<|endoftext|>": 1}
-    for letter in LETTERS:
-        vocabulary[letter] = len(vocabulary)
-        vocabulary[letter + "</w>"] = len(vocabulary)
-    return vocabulary
-
-
-def text_sizes() -> dict[str, int]:
-    return {**TEXT, "vocab_size": len(clip_vocabulary())}
-
-
 @pytest.fixture(scope="module")
 def sd_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny Stable Diffusion pipeline (VAE d = 2, 16-wide CLIP text model, cross-attention UNet, DDIM) as
-    `StableDiffusionPipeline.save_pretrained` writes it."""
-    from diffusers import AutoencoderKL, DDIMScheduler, StableDiffusionPipeline, UNet2DConditionModel
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
-
-    root = tmp_path_factory.mktemp("stable_diffusion")
-    vocabulary = clip_vocabulary()
-    (root / "vocab.json").write_text(json.dumps(vocabulary))
-    (root / "merges.txt").write_text("#version: 0.2\n")
-    tokenizer = CLIPTokenizer(vocab=str(root / "vocab.json"), merges=str(root / "merges.txt"),
-                              model_max_length=TEXT["context_length"])
-    torch.manual_seed(0)
-    text_encoder = CLIPTextModel(CLIPTextConfig(
-        vocab_size=len(vocabulary), hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2,
-        max_position_embeddings=TEXT["context_length"], bos_token_id=0, eos_token_id=1, pad_token_id=1))
-    vae = AutoencoderKL(in_channels=3, out_channels=3, latent_channels=4, block_out_channels=[8, 16],
-                        down_block_types=["DownEncoderBlock2D"] * 2, up_block_types=["UpDecoderBlock2D"] * 2,
-                        layers_per_block=1, norm_num_groups=4)
-    unet = UNet2DConditionModel(sample_size=8, in_channels=4, out_channels=4, block_out_channels=[8, 16],
-                                layers_per_block=1, down_block_types=["CrossAttnDownBlock2D", "DownBlock2D"],
-                                up_block_types=["UpBlock2D", "CrossAttnUpBlock2D"], cross_attention_dim=16,
-                                attention_head_dim=4, norm_num_groups=4)
-    pipeline = StableDiffusionPipeline(vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet,
-                                       scheduler=DDIMScheduler(clip_sample=False, steps_offset=1), safety_checker=None,
-                                       feature_extractor=None, requires_safety_checker=False)
-    pipeline.save_pretrained(root / "sd")
-    return root / "sd"
+    return save_tiny_stable_diffusion(tmp_path_factory.mktemp("stable_diffusion"))
 
 
 def images(batch: int = 2, size: int = 16) -> torch.Tensor:
@@ -133,7 +91,7 @@ def test_text_encoder_from_the_folder_tokenizes_and_encodes_like_transformers(sd
 
 
 def test_the_unet_loads_from_the_folder_and_denoises_its_vae_latents_under_its_text_tokens(sd_folder: Path) -> None:
-    unet = load_unet(sd_folder)
+    unet = build_unet(str(sd_folder), **read_component_config(sd_folder, "unet"))
     encoder = ClipTextEncoder(pretrained=str(sd_folder), **text_sizes())
     latents = ImageLatentPretransform(ImageVAE(**VAE, pretrained=str(sd_folder)), 16).encode(images())
     with torch.no_grad():
@@ -165,7 +123,7 @@ def test_loaders_check_only_the_components_they_read(sd_folder: Path, tmp_path: 
     shutil.rmtree(tmp_path / "sd" / "unet")
     ImageVAE(**VAE, pretrained=str(tmp_path / "sd"))  # the VAE needs no UNet
     with pytest.raises(ConfigError, match="lacks its 'unet' component"):
-        load_unet(tmp_path / "sd")
+        build_unet(str(tmp_path / "sd"))
     shutil.rmtree(tmp_path / "sd" / "tokenizer")
     with pytest.raises(ConfigError, match="lacks its 'tokenizer' component"):
         ClipTextEncoder(pretrained=str(tmp_path / "sd"), **text_sizes())

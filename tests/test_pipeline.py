@@ -185,7 +185,8 @@ def compose_pipeline(name: str, *overrides: str):
 
 @pytest.mark.parametrize("name", sorted(path.stem for path in (CONFIG_DIR / "pipeline").glob("*.yaml")))
 def test_every_pipeline_orders_its_stages_after_their_inputs(name: str) -> None:
-    spec = parse_pipeline(compose_pipeline(name))
+    given = ["pipeline.stable_diffusion=/models/sd"] if name == "clap2diffusion_stable_diffusion" else []
+    spec = parse_pipeline(compose_pipeline(name, *given))
     seen: set[str] = set()
     for stage in spec.stages:
         assert set(stage.inputs.values()) <= seen, stage
@@ -205,6 +206,13 @@ def test_overrides_split_into_every_stage_and_one_stage() -> None:
     assert forced_stages(["qvim"], spec) == {"qvim"} and len(forced_stages("all", spec)) == 7
     with pytest.raises(ConfigError, match="force=\\['nope'\\]"):
         forced_stages(["nope"], spec)
+
+
+def test_a_pipeline_setting_left_unset_is_named() -> None:
+    with pytest.raises(ConfigError, match=r"clap2diffusion_stable_diffusion needs pipeline.stable_diffusion=…"):
+        parse_pipeline(compose_pipeline("clap2diffusion_stable_diffusion"))
+    spec = parse_pipeline(compose_pipeline("clap2diffusion_stable_diffusion", "pipeline.stable_diffusion=/models/sd"))
+    assert {stage.name: stage.overrides for stage in spec.stages}["adapters"] == ("image_ldm_checkpoint=/models/sd",)
 
 
 def test_a_pipeline_whose_stages_need_each_other_in_a_cycle_is_refused() -> None:

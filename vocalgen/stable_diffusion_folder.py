@@ -66,13 +66,31 @@ def check_stable_diffusion_folder(folder: str | Path, components: Sequence[str] 
     return path
 
 
-def load_unet(folder: str | Path) -> nn.Module:
-    """The folder's `unet` (a diffusers UNet2DConditionModel over latents [B, 4, H/8, W/8], cross-attending to
-    text tokens [B, 77, 768] for SD 1.x), after checking the folder."""
+def build_unet(pretrained: str | None = None, **architecture: Any) -> nn.Module:
+    """A diffusers UNet2DConditionModel built from its config `architecture` (the keys of a folder's
+    unet/config.json), or with `pretrained` (a local Stable Diffusion folder) the folder's `unet`, loaded
+    once and checked to be that architecture, so that the arguments alone rebuild it from a checkpoint."""
     from diffusers import UNet2DConditionModel
 
-    path = check_stable_diffusion_folder(folder, ["unet"])
-    return UNet2DConditionModel.from_pretrained(path, subfolder="unet", local_files_only=True)
+    if not pretrained:
+        return UNet2DConditionModel.from_config(architecture)
+    path = check_stable_diffusion_folder(pretrained, ["unet"])
+    loaded = UNet2DConditionModel.from_pretrained(path, subfolder="unet", local_files_only=True)
+    given = {name: _listed(value) for name, value in architecture.items()}
+    found = {name: _listed(loaded.config.get(name)) for name in given}
+    check_same_architecture("the UNet", path / "unet", given, found)
+    return loaded
+
+
+def _listed(value: Any) -> Any:
+    """Tuples as lists, so that a config's sequences compare equal to the folder's."""
+    return list(value) if isinstance(value, tuple) else value
+
+
+def read_component_config(folder: str | Path, component: str, file: str = "config.json") -> dict[str, Any]:
+    """The settings of `component` in a checked folder (its `file`), without diffusers' private keys (`_…`)."""
+    path = check_stable_diffusion_folder(folder, [component]) / component / file
+    return {name: value for name, value in json.loads(path.read_text()).items() if not name.startswith("_")}
 
 
 def check_same_architecture(who: str, component: Path, arguments: Mapping[str, Any],

@@ -14,6 +14,9 @@ Anywhere in the config, a *stage reference* node names such a root key:
     {_stage_: qvim_checkpoint, key: encoder, prefix: encoder.} → a `load_part` config: the part
                                                                   built from its config, weights under `prefix`
 
+A stage whose declared kinds include "stable_diffusion" also takes a local Stable Diffusion folder in
+place of a checkpoint (vocalgen.stable_diffusion_stage): its parts then load from the folder.
+
 Composing never opens a checkpoint (so `--cfg job` prints every experiment without any);
 `resolve_stages` replaces the references just before the run is built. The resolved config (what a
 later stage's checkpoint records) then holds the earlier parts' architecture, so it reloads without
@@ -30,6 +33,11 @@ from torch import nn
 from vocalgen.callbacks.config_in_checkpoint import CHECKPOINT_KEY
 from vocalgen.checkpoints import read_checkpoint, resolve_checkpoint, without_pretrained
 from vocalgen.errors import CheckpointError, ConfigError
+from vocalgen.stable_diffusion_stage import (
+    STABLE_DIFFUSION_KIND,
+    is_stable_diffusion_folder,
+    stable_diffusion_stage_config,
+)
 
 STAGE_KEY = "_stage_"
 CLAP_KINDS = ["clap_gpt2", "clap_transformer"]  # what +experiment=clap records, after its text tower
@@ -101,7 +109,12 @@ class StageResolver:
             if reference is None and not self.inputs[input_key].get("optional"):
                 raise ConfigError(f"{input_key} is null, but {self.cfg.experiment_name} cannot do without it; "
                                   f"set it to a run of {self.inputs[input_key].made_by}.")
-            self.paths[input_key] = None if reference is None else stage_checkpoint(str(reference), self.mlflow_dir)
+            if reference is None:
+                self.paths[input_key] = None
+            elif is_stable_diffusion_folder(str(reference)):
+                self.paths[input_key] = Path(str(reference)).expanduser().resolve()
+            else:
+                self.paths[input_key] = stage_checkpoint(str(reference), self.mlflow_dir)
         return self.paths[input_key]
 
     def config(self, input_key: str) -> DictConfig:
@@ -109,7 +122,12 @@ class StageResolver:
         if input_key not in self.configs:
             spec = self.inputs[input_key]
             kinds = [spec.kind] if isinstance(spec.kind, str) else list(spec.kind)
-            config = read_stage_config(self.path(input_key), kinds, input_key, spec.made_by)
+            path = self.path(input_key)
+            if path.is_dir() and STABLE_DIFFUSION_KIND not in kinds:
+                raise CheckpointError(f"{input_key}: {path} is a Stable Diffusion folder; this stage needs a "
+                                      f"{' or '.join(kinds)} checkpoint ({spec.made_by}).")
+            config = stable_diffusion_stage_config(path) if path.is_dir() else read_stage_config(path, kinds, input_key,
+                                                                                                 spec.made_by)
             self.configs[input_key] = OmegaConf.create(config)
         return self.configs[input_key]
 
@@ -122,7 +140,11 @@ class StageResolver:
         value = OmegaConf.select(self.config(input_key), key)
         if value is None:
             raise CheckpointError(f"{input_key}: checkpoint {path} has no '{key}' in its config.")
-        value = without_pretrained(OmegaConf.to_container(value)) if OmegaConf.is_config(value) else value
+        if OmegaConf.is_config(value):
+            value = OmegaConf.to_container(value)
+        if path.is_dir():  # a Stable Diffusion folder: its parts load from there (`pretrained`)
+            return value
+        value = without_pretrained(value)
         if prefix is None:
             return value
         return {"_target_": "vocalgen.stages.load_part", "part": value, "pretrained": str(path), "prefix": prefix}

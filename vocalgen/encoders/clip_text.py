@@ -1,7 +1,8 @@
 """Stable Diffusion's text encoder: a transformers CLIPTextModel whose tokens condition an image generator."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from torch import Tensor
 
@@ -15,6 +16,12 @@ from vocalgen.encoders.fitted_tokenizer import FittedTokenizer
 from vocalgen.errors import ConfigError
 from vocalgen.interfaces import Batch, Encoder
 from vocalgen.stable_diffusion_folder import check_same_architecture, check_stable_diffusion_folder, copy_weights
+
+
+def clip_text_arguments(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The ClipTextEncoder size arguments that rebuild the CLIPTextModel of transformers config `config`."""
+    names = ("vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "hidden_act")
+    return {**{name: config[name] for name in names}, "context_length": config["max_position_embeddings"]}
 
 
 class ClipTextEncoder(FittedTokenizer, Encoder):
@@ -76,10 +83,8 @@ class ClipTextEncoder(FittedTokenizer, Encoder):
 
         path = check_stable_diffusion_folder(folder, ["text_encoder", "tokenizer"])
         loaded = CLIPTextModel.from_pretrained(path, subfolder="text_encoder", local_files_only=True)
-        config = loaded.config
-        found = {name: getattr(config, name) for name in self.arguments if name != "context_length"}
         check_same_architecture("ClipTextEncoder", path / "text_encoder", self.arguments,
-                                {**found, "context_length": config.max_position_embeddings})
+                                clip_text_arguments(loaded.config.to_dict()))
         copy_weights(self.model, loaded, "ClipTextEncoder", path / "text_encoder")
         clip = CLIPTokenizer.from_pretrained(path, subfolder="tokenizer", local_files_only=True)
         backend = Tokenizer.from_str(clip.backend_tokenizer.to_str())  # a plain copy: no padding, no truncation
@@ -96,6 +101,12 @@ class ClipTextEncoder(FittedTokenizer, Encoder):
         (1 on real tokens: BOS, the caption's, EOS)."""
         captions = caption_list(captions, "ClipTextEncoder")
         return self.fitted_tokenizer().batch(captions, self.context_length, fixed_length=True)
+
+    def check_prompts(self, prompts: Sequence[str]) -> None:
+        """ConfigError for an empty prompt (a long one is cut to `context_length`, as Stable Diffusion does)."""
+        if any(not prompt.strip() for prompt in prompts):
+            raise ConfigError('text="": a prompt is empty; describe the picture, or leave text out to draw from the '
+                              "sound alone.")
 
     # --- forward ---------------------------------------------------------------------------------------
 

@@ -21,8 +21,8 @@ class LatentDiffusion(Generator):
 
     `unet` is a diffusers UNet2DConditionModel over latents [B, C, …]; named conditions reach it as
     `routes` says (see ConditionRouting: cross-attention tokens, FiLM vectors; by default the one
-    condition [B, D] goes to every path the UNet has). Latents are scaled by 1 / std measured on the
-    first training batch (`latent_scale`, kept in the state dict). In training each condition is
+    condition [B, D] goes to every path the UNet has). Latents are scaled by `latent_scale`, by default
+    1 / std measured on the first training batch (kept in the state dict). In training each condition is
     replaced by its null (zeros) with probability `condition_dropout`, for classifier-free guidance.
 
     Gated audio attention (the "audio_attention" route) is added to a trained model by
@@ -37,7 +37,7 @@ class LatentDiffusion(Generator):
                  samples: int | None = None, schedule: NoiseSchedule | None = None,
                  condition_dropout: float = 0.1, audio_field: str = "audio_16k", latent_field: str = "latents",
                  routes: dict[str, str | list[str]] | None = None, target_field: str | None = None,
-                 item_shape: Sequence[int] | None = None) -> None:
+                 item_shape: Sequence[int] | None = None, latent_scale: float | None = None) -> None:
         super().__init__()
         self.unet = unet
         self.pretransform = pretransform
@@ -54,7 +54,8 @@ class LatentDiffusion(Generator):
         self.sample_rate = getattr(pretransform, "sample_rate", 0)
         if condition_dim is not None:
             self.routing.check({name: torch.zeros(1, condition_dim) for name in self.routing.routes})
-        self.register_buffer("latent_scale", torch.zeros(()))  # 0 until measured on the first training batch
+        # 0 until measured on the first training batch, unless known (e.g. 1 for Stable Diffusion's UNet)
+        self.register_buffer("latent_scale", torch.tensor(float(latent_scale or 0.0)))
 
     @property
     def output(self) -> OutputKind:

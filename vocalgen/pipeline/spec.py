@@ -38,6 +38,10 @@ def parse_pipeline(cfg: DictConfig) -> PipelineSpec:
     if cfg.get("pipeline") is None:
         raise ConfigError("no pipeline chosen: give +pipeline=NAME (one of conf/pipeline/*.yaml).")
     pipeline = cfg.pipeline
+    missing = sorted(str(key) for key in pipeline if OmegaConf.is_missing(pipeline, key))
+    if missing:
+        raise ConfigError(f"pipeline {pipeline.name} needs {', '.join(f'pipeline.{key}=…' for key in missing)} on the "
+                          f"command line (conf/pipeline/{pipeline.name}.yaml says what each is).")
     stages = {}
     for name, stage in (pipeline.get("stages") or {}).items():
         if not stage or not stage.get("experiment"):
