@@ -32,8 +32,9 @@ train: $(STAMP)  ## train QVAE on the embedded synthetic set, sized for CPU (+ex
 test: $(STAMP)  ## run the test suite (GPU tests skip without a GPU)
 	$(PY) -m pytest -q $(ARGS)
 
-ui: $(STAMP)  ## MLflow UI on the project's store at http://127.0.0.1:5000
+ui: $(STAMP)  ## MLflow UI on the project's store at http://127.0.0.1:5000 (prints each experiment's runs table)
 	mkdir -p $(MLFLOW_DIR)/artifacts
+	$(PY) -m vocalgen.ui_links $(MLFLOW_DIR) http://127.0.0.1:5000
 	$(VENV)/bin/mlflow ui --host 127.0.0.1 --port 5000 \
 	  --backend-store-uri sqlite:///$(abspath $(MLFLOW_DIR))/mlflow.db \
 	  --default-artifact-root $(abspath $(MLFLOW_DIR))/artifacts

@@ -95,16 +95,20 @@ def test_datamodule_batches_have_the_configured_shapes(data_root: Path, tiny_cfg
     assert len(batch["caption"]) == 4
 
 
-def test_bad_file_raises_or_is_skipped(data_root: Path, tmp_path: Path, tiny_cfg) -> None:
+def test_bad_file_raises_or_is_skipped(data_root: Path, tmp_path: Path, tiny_cfg,
+                                       caplog: pytest.LogCaptureFixture) -> None:
     folder = copy_dataset(data_root, tmp_path)
     victim = sorted((folder / "vocal_imitations").iterdir())[0]
     victim.write_bytes(b"not audio at all")
     with pytest.raises(BadAudioFile, match=f"{victim.name}.*data.on_bad_file=skip"):
         datamodule_on(folder, tiny_cfg, f"data.cache_dir={tmp_path}/c1").setup("fit")
     datamodule = datamodule_on(folder, tiny_cfg, f"data.cache_dir={tmp_path}/c2", "data.on_bad_file=skip")
-    datamodule.setup("fit")
+    with caplog.at_level("INFO", logger="vocalgen.data.dataset"):
+        datamodule.setup("fit")
     kept = [p.imitation for d in datamodule.datasets.values() for p in d.pairs]
     assert len(kept) == 47 and victim not in kept
+    summaries = [r.getMessage() for r in caplog.records if "pairs read" in r.getMessage()]
+    assert len(summaries) == 3 and sum(" 1 skipped (1 BadAudioFile)" in line for line in summaries) == 1
 
 
 def test_missing_data_root_is_named(tiny_cfg, tmp_path: Path) -> None:

@@ -26,16 +26,16 @@ def write_clip(path: Path, number: int) -> None:
 
 
 def vimsketch_tree(root: Path) -> Path:
-    """4 references × 2 imitations in VimSketch's layout and naming rule."""
+    """4 references × 2 imitations in VimSketch's layout and naming rule; the references converted to
+    the formats of FORMATS (wav, flac, ogg, mp3), the imitations wav files at its rates and channel counts."""
     folder = root / "Vim_Sketch_Dataset"
     references, imitations = [], []
     for sound in range(4):
-        suffix = FORMATS[sound % len(FORMATS)][0]
-        key = f"{sound}Sounds of things_Tools_Item {sound}{suffix}"
-        references.append(f"{100 + sound}_{key}")
+        key = f"{sound}Sounds of things_Tools_Item {sound}"
+        references.append(f"{100 + sound}_{key}{FORMATS[sound % len(FORMATS)][0]}")
         write_clip(folder / "references" / references[-1], sound)
         for take in range(2):
-            imitations.append(f"{sound * 10 + take:05d}_{key}")
+            imitations.append(f"{sound * 10 + take:05d}_{key}.wav")
             write_clip(folder / "vocal_imitations" / imitations[-1], sound + take + 1)
     (folder / "reference_file_names.csv").write_text("".join(f"{name}\t\n" for name in references))
     (folder / "vocal_imitation_file_names.csv").write_text("".join(f"{name}\n" for name in imitations))
@@ -103,6 +103,21 @@ def test_a_listed_vimsketch_file_that_is_missing_is_named(tmp_path: Path) -> Non
     victim = sorted((folder / "references").iterdir())[0]
     victim.unlink()
     with pytest.raises(ConfigError, match=f"reference_file_names.csv names '{victim.name}'"):
+        index_vimsketch(folder)
+
+
+def test_vimsketch_pairs_wav_imitations_with_converted_references_and_refuses_a_sound_listed_twice(
+        tmp_path: Path) -> None:
+    folder = vimsketch_tree(tmp_path)
+    pairs = index_vimsketch(folder)
+    assert len(pairs) == 8
+    assert {pair.reference.suffix for pair in pairs} == {".wav", ".flac", ".ogg", ".mp3"}
+    assert all(pair.imitation.suffix == ".wav" and pair.imitation.stem.split("_", 1)[1] ==
+               pair.reference.stem.split("_", 1)[1] for pair in pairs)
+    listing = folder / "reference_file_names.csv"
+    listing.write_text(listing.read_text() + "999_1Sounds of things_Tools_Item 1.wav\t\n")
+    with pytest.raises(ConfigError, match=r"lists '101_1Sounds.*Item 1.flac' and '999_1Sounds.*Item 1.wav', the same "
+                                          r"sound \('1Sounds of things_Tools_Item 1'\) twice"):
         index_vimsketch(folder)
 
 

@@ -1,5 +1,6 @@
 """A tiny QVAE end to end: the loss falls, MLflow holds the run, resume continues it, generate writes audio."""
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -29,9 +30,23 @@ def test_overfitting_a_batch_lowers_the_loss(tiny_cfg, tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory, data_root: Path) -> DictConfig:
     """One tiny QVAE run (1 epoch, 3 batches) with MLflow, checkpoints and audio samples, that the tests
-    using it only read; its config (paths.output_dir holds the MLflow store)."""
-    cfg = compose_tiny("qvae_cpu", tmp_path_factory.mktemp("qvae"), data_root, "run")
-    train(cfg)
+    using it only read; its config (paths.output_dir holds the MLflow store, and log.txt what it logged
+    as a run writing to a file would: progress lines every 2 steps, system metrics every second)."""
+    out = tmp_path_factory.mktemp("qvae")
+    cfg = compose_tiny("qvae_cpu", out, data_root, "run", "callbacks.text_progress.when=always",
+                       "callbacks.text_progress.every_n_steps=2", "callbacks.system_metrics.every_seconds=1")
+    handler = logging.FileHandler(out / "log.txt")
+    handler.setLevel(logging.INFO)
+    loggers = [logging.getLogger(name) for name in ("vocalgen.progress", "vocalgen.train")]
+    for logger in loggers:
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+    try:
+        train(cfg)
+    finally:
+        for logger in loggers:
+            logger.removeHandler(handler)
+        handler.close()
     return cfg
 
 
@@ -49,6 +64,30 @@ def test_mlflow_holds_params_metrics_config_and_samples(trained: DictConfig, tmp
     assert {"0_imitation.wav", "0_target.wav", "0_generated.wav", "0.png", "1.png"} <= samples
     config_text = Path(client.download_artifacts(run.info.run_id, "config.yaml", str(tmp_path))).read_text()
     assert "experiment_name: qvae" in config_text
+    summary = Path(client.download_artifacts(run.info.run_id, "model_summary.txt", str(tmp_path))).read_text()
+    assert "encoder" in summary and "Trainable params" in summary
+    assert client.get_experiment(run.info.experiment_id).tags["mlflow.experimentKind"] == "custom_model_development"
+    assert any(name.startswith("system/cpu_utilization_percentage") for name in run.data.metrics)
+    inputs = {item.dataset.name: item for item in run.inputs.dataset_inputs}
+    assert set(inputs) == {"Vim_Sketch_Dataset/train", "Vim_Sketch_Dataset/val", "Vim_Sketch_Dataset/test"}
+    validation = inputs["Vim_Sketch_Dataset/val"]
+    assert validation.tags[0].value == "val" and len(validation.dataset.digest) == 16
+    assert Path(run.data.tags["vocalgen.best_checkpoint"]).parent == Path(trained.paths.run_dir) / "checkpoints"
+    assert run.data.tags["vocalgen.monitor"] == "val/loss"
+
+
+def test_a_run_writing_to_a_file_logs_its_progress_and_ends_with_what_to_run_next(trained: DictConfig) -> None:
+    out = Path(trained.paths.output_dir)
+    (run,) = all_runs(out)
+    text = (out / "log.txt").read_text()
+    assert "epoch 1/1 · batch 2/3 · step 2 · train/kl " in text  # the latest step losses every 2 steps
+    (epoch,) = [line for line in text.splitlines() if line.startswith("epoch 1/1 · step 3 ·")]
+    assert " · train/loss " in epoch and " · val/loss " in epoch and epoch.endswith("steps/s)")
+    assert "_step" not in epoch and "_epoch" not in epoch
+    summary = text[text.index("training finished"):]
+    assert f"MLflow run {run.info.run_id}" in summary and summary.startswith("training finished: experiment qvae,")
+    assert f"checkpoint:    {run.data.tags['vocalgen.best_checkpoint']} (val/loss " in summary
+    assert f"python -m vocalgen.generate checkpoint={run.info.run_id} input=" in summary
 
 
 def test_resume_continues_the_step_count_and_the_mlflow_run(tiny_cfg, tmp_path: Path) -> None:
@@ -112,6 +151,7 @@ def test_ctrl_c_leaves_a_resumable_checkpoint_and_a_closed_run(tiny_cfg, tmp_pat
         train(cfg)
     (run,) = all_runs(tmp_path)
     assert run.info.status == "KILLED"
+    assert run.data.tags["vocalgen.best_checkpoint"].endswith("epoch000.ckpt")  # tagged by the checkpoint callback
     last = Path(cfg.paths.run_dir) / "checkpoints" / "last.ckpt"
     module, _ = load_module(last)
     train(tiny_cfg("epochs=2", f"ckpt_path={last}", f"paths.run_dir={tmp_path}/resumed"))

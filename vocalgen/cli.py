@@ -18,19 +18,37 @@ def in_multirun() -> bool:
     return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
 
 
+def expected_message(error: BaseException) -> str | None:
+    """What to tell the user of an expected error: a VocalGenError's message (also when omegaconf wraps
+    it, e.g. raised while an interpolation resolved), or the key of a mandatory value (???) left unset;
+    None for anything else (a bug: its traceback is shown)."""
+    from omegaconf.errors import MissingMandatoryValue
+
+    if isinstance(error, VocalGenError):
+        return str(error)
+    if isinstance(error.__cause__, VocalGenError):
+        return str(error.__cause__)
+    if isinstance(error, MissingMandatoryValue):
+        key = getattr(error, "full_key", None) or "a key"
+        return f"{key} has no value (??? in the config): set it on the command line, {key}=…"
+    return None
+
+
 def expected_errors_end_cleanly(task: Task) -> Task:
-    """Wrap a Hydra task function: a VocalGenError (a bad file, key or checkpoint, said in words)
-    prints `error: <message>` and exits with status 2, without a traceback. HYDRA_FULL_ERROR=1
-    shows the traceback; inside a multirun the error is raised, so that the other jobs still run."""
+    """Wrap a Hydra task function: an expected error (expected_message: a bad file, key or checkpoint,
+    said in words; a mandatory key left unset) prints `error: <message>` and exits with status 2,
+    without a traceback. HYDRA_FULL_ERROR=1 shows the traceback; inside a multirun the error is raised,
+    so that the other jobs still run."""
 
     @functools.wraps(task)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return task(*args, **kwargs)
-        except VocalGenError as error:
-            if os.environ.get("HYDRA_FULL_ERROR") == "1" or in_multirun():
+        except Exception as error:
+            message = expected_message(error)
+            if message is None or os.environ.get("HYDRA_FULL_ERROR") == "1" or in_multirun():
                 raise
-            print(f"error: {error}", file=sys.stderr)
+            print(f"error: {message}", file=sys.stderr)
             sys.exit(2)
 
     return wrapper  # type: ignore[return-value]

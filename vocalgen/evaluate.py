@@ -20,7 +20,7 @@ from vocalgen.tracking import ensure_experiment, store_uri
 
 log = logging.getLogger(__name__)
 # Command-line keys handed to every evaluation whose constructor takes them (null: its configured value).
-OPTIONS = ("embedder", "conditions", "baselines", "bpms", "guidances", "per_bpm")
+OPTIONS = ("embedder", "conditions", "baselines", "bpms", "guidances", "per_bpm", "seeds", "probe_epochs")
 register_resolvers()
 
 
@@ -36,28 +36,47 @@ def evaluation_data_config(trained: dict[str, Any], override: DictConfig | None,
     return data
 
 
+def recorded_run(client: Any, run_id: str | None) -> Any:
+    """The run `run_id` of the client's store, or None when it is not there."""
+    from mlflow.exceptions import MlflowException
+
+    if not run_id:
+        return None
+    try:
+        return client.get_run(run_id)
+    except MlflowException:
+        return None
+
+
 def log_evaluation(metrics: dict[str, float], config: dict[str, Any], checkpoint: Path, trained_run: str | None,
                    params: dict[str, Any], split: str, mlflow_dir: str | Path,
                    texts: dict[str, str] | None = None) -> str:
-    """One MLflow run "evaluate <run name>" under the training run (if known) with `params`, the
-    metrics as "eval/<name>" and `texts` as artifacts {file name: content}; returns its id."""
+    """One MLflow run "evaluate <run name>" nested under the training run (if known), with `params`, the
+    metrics as "eval/<name>" (one batch each) and `texts` as artifacts {file name: content}; returns its id."""
+    import mlflow
     from mlflow.tracking import MlflowClient
 
-    client = MlflowClient(store_uri(mlflow_dir))
-    experiment_id = ensure_experiment(client, config["experiment_name"], str(Path(mlflow_dir) / "artifacts"))
-    tags = {"experiment": config["experiment_name"], "vocalgen.evaluated_checkpoint": str(checkpoint.resolve())}
-    if trained_run:
-        tags["mlflow.parentRunId"] = trained_run
-    run = client.create_run(experiment_id, run_name=f"evaluate {config.get('run_name', '')}".strip(), tags=tags)
-    run_id = run.info.run_id
-    for name, value in {**params, "split": split}.items():
-        client.log_param(run_id, name, str(value))
-    for name, value in metrics.items():
-        client.log_metric(run_id, f"eval/{name}", value)
-    for name, text in (texts or {}).items():
-        client.log_text(run_id, text, name)
-    client.set_terminated(run_id, "FINISHED")
-    return run_id
+    uri = store_uri(mlflow_dir)
+    client = MlflowClient(uri)
+    trained = recorded_run(client, trained_run)
+    if trained is not None:  # beside the training run (a pipeline's stage runs live in its experiment)
+        experiment_id = trained.info.experiment_id
+    else:  # trained in another store, or before runs were recorded: nothing to nest under here
+        experiment_id = ensure_experiment(client, config["experiment_name"], str(Path(mlflow_dir) / "artifacts"))
+        trained_run = None
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(uri)
+    try:
+        tags = {"experiment": config["experiment_name"], "vocalgen.evaluated_checkpoint": str(checkpoint.resolve())}
+        with mlflow.start_run(experiment_id=experiment_id, run_name=f"evaluate {config.get('run_name', '')}".strip(),
+                              tags=tags, parent_run_id=trained_run, log_system_metrics=False) as run:
+            mlflow.log_params({name: str(value) for name, value in {**params, "split": split}.items()})
+            mlflow.log_metrics({f"eval/{name}": value for name, value in metrics.items()})
+            for name, text in (texts or {}).items():
+                mlflow.log_text(text, name)
+        return run.info.run_id
+    finally:
+        mlflow.set_tracking_uri(previous)
 
 
 def evaluate(checkpoint: str, mlflow_dir: str | Path, data: DictConfig | None = None, split: str = "test",

@@ -21,6 +21,8 @@ BEST_SCORE_TAG = "vocalgen.best_score"
 MONITOR_TAG = "vocalgen.monitor"
 PARENT_TAG = "mlflow.parentRunId"
 SWEEP_TAG = "vocalgen.sweep"
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+EXPERIMENT_KIND = "custom_model_development"  # MLflow's name for model training (not GenAI)
 
 
 def store_uri(mlflow_dir: str | Path) -> str:
@@ -43,13 +45,17 @@ def file_lock(path: Path) -> Iterator[None]:
 
 
 def ensure_experiment(client: Any, name: str, artifact_location: str) -> str:
-    """The id of MLflow experiment `name`, created (with its artifact location) if missing."""
+    """The id of MLflow experiment `name`, created (with its artifact location) if missing; tagged as
+    model training (EXPERIMENT_KIND), which MLflow's UI reads to show runs rather than GenAI traces."""
     experiment = client.get_experiment_by_name(name)
-    if experiment is not None:
-        if experiment.lifecycle_stage == "deleted":
-            client.restore_experiment(experiment.experiment_id)
-        return experiment.experiment_id
-    return client.create_experiment(name, artifact_location=Path(artifact_location).resolve().as_uri())
+    if experiment is None:
+        return client.create_experiment(name, artifact_location=Path(artifact_location).resolve().as_uri(),
+                                        tags={EXPERIMENT_KIND_TAG: EXPERIMENT_KIND})
+    if experiment.lifecycle_stage == "deleted":
+        client.restore_experiment(experiment.experiment_id)
+    if experiment.tags.get(EXPERIMENT_KIND_TAG) != EXPERIMENT_KIND:  # made by an older vocalgen
+        client.set_experiment_tag(experiment.experiment_id, EXPERIMENT_KIND_TAG, EXPERIMENT_KIND)
+    return experiment.experiment_id
 
 
 def sweep_job() -> dict[str, Any] | None:
@@ -101,13 +107,16 @@ def make_mlflow_logger(experiment_name: str, run_name: str, tags: dict[str, str]
     return MLFlowLogger(experiment_name=experiment_name, run_name=run_name, tracking_uri=uri, tags=tags, run_id=run_id)
 
 
-def log_run_config(logger: MLFlowLogger, cfg: DictConfig, checkpoint_dir: str, resumed: bool, digest: str) -> None:
-    """Log the resolved config (flattened params once, and config.yaml), the checkpoint dir tag and
-    the config digest tag (vocalgen.config_digest) that lets a pipeline reuse this run."""
+def log_run_config(logger: MLFlowLogger, cfg: DictConfig, checkpoint_dir: str, resumed: bool, digest: str,
+                   model_summary: str) -> None:
+    """Log the resolved config (flattened params once, and config.yaml), the model summary
+    (model_summary.txt), the checkpoint dir tag and the config digest tag (vocalgen.config_digest)
+    that lets a pipeline reuse this run."""
     client, run_id = logger.experiment, logger.run_id
     container = OmegaConf.to_container(cfg, resolve=True)
     client.set_tag(run_id, CHECKPOINT_DIR_TAG, str(Path(checkpoint_dir).resolve()))
     client.set_tag(run_id, DIGEST_TAG, digest)
+    client.log_text(run_id, model_summary, "model_summary.txt")
     if resumed:
         client.log_text(run_id, OmegaConf.to_yaml(container), "config_resumed.yaml")
         return

@@ -1,6 +1,7 @@
 """`python -m vocalgen.train +experiment=NAME [key=value …]`: compose → resolve stages → instantiate → fit (→ test)."""
 
 import logging
+import time
 from pathlib import Path
 
 import hydra
@@ -8,15 +9,18 @@ import lightning as L
 from hydra.utils import instantiate
 from lightning.pytorch.loggers import MLFlowLogger
 from lightning.pytorch.utilities import rank_zero_only
+from lightning.pytorch.utilities.model_summary import ModelSummary
 from omegaconf import DictConfig, OmegaConf
 
 from vocalgen.callbacks.config_in_checkpoint import CHECKPOINT_KEY, ConfigInCheckpoint
+from vocalgen.callbacks.tracked_checkpoint import handed_on
 from vocalgen.checkpoints import read_checkpoint
 from vocalgen.cli import expected_errors_end_cleanly
 from vocalgen.config import CONFIG_DIR, register_resolvers
 from vocalgen.config_digest import config_digest
 from vocalgen.errors import ConfigError
 from vocalgen.module import build_module
+from vocalgen.run_summary import RunSummary
 from vocalgen.stages import resolve_stages
 from vocalgen.tracking import log_best_checkpoint, log_run_config
 
@@ -38,10 +42,24 @@ def build_callbacks(cfg: DictConfig) -> list[L.Callback]:
     return [*callbacks, ConfigInCheckpoint(OmegaConf.to_container(cfg, resolve=True))]
 
 
+def tag_handed_on(trainer: L.Trainer, logger: MLFlowLogger | None) -> tuple[str | None, float | None, str | None]:
+    """The checkpoint the finished run hands on, the monitored metric's value there and its name
+    (callbacks.tracked_checkpoint.handed_on); tagged once more on the MLflow run of `logger` when given
+    (the tracked checkpoint callback tags it while training; any ModelCheckpoint gets the final tags)."""
+    best = trainer.checkpoint_callback
+    if best is None:
+        return None, None, None
+    checkpoint, score = handed_on(best)
+    if logger is not None and checkpoint:
+        log_best_checkpoint(logger, checkpoint, score, best.monitor)
+    return checkpoint, score, best.monitor
+
+
 def train(cfg: DictConfig) -> float | None:
     """Train (and optionally test) the configured chain; returns `cfg.optimized_metric` (for sweeps).
 
     Earlier stages named by the config are opened here (resolve_stages), not while composing."""
+    started = time.perf_counter()
     digest = config_digest(cfg)
     cfg = resolve_stages(cfg)
     resume_run_id = None
@@ -54,7 +72,8 @@ def train(cfg: DictConfig) -> float | None:
     trainer: L.Trainer = instantiate(cfg.trainer, logger=logger, callbacks=build_callbacks(cfg))
     tracked = isinstance(logger, MLFlowLogger) and rank_zero_only.rank == 0
     if tracked:
-        log_run_config(logger, cfg, str(Path(cfg.paths.run_dir) / "checkpoints"), resume_run_id is not None, digest)
+        log_run_config(logger, cfg, str(Path(cfg.paths.run_dir) / "checkpoints"), resume_run_id is not None, digest,
+                       str(ModelSummary(module, max_depth=2)))
     try:
         trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
         if cfg.get("test"):
@@ -64,16 +83,15 @@ def train(cfg: DictConfig) -> float | None:
             # Lightning turns Ctrl-C into SystemExit after its own clean-up
             logger.finalize("KILLED" if isinstance(error, KeyboardInterrupt | SystemExit) else "failed")
         raise
-    best = trainer.checkpoint_callback
-    if tracked and best is not None and (best.best_model_path or best.last_model_path):
-        # a run that never validated (e.g. debug=limit with check_val_every_n_epoch > epochs) hands on its last
-        score = best.best_model_score if best.best_model_path else None
-        log_best_checkpoint(logger, best.best_model_path or best.last_model_path,
-                            None if score is None else float(score), best.monitor)
+    checkpoint, score, monitor = tag_handed_on(trainer, logger if tracked else None)
     logger.finalize("success")
+    if rank_zero_only.rank == 0:
+        log.info(RunSummary(logger.run_id if isinstance(logger, MLFlowLogger) else None, cfg.experiment_name,
+                            checkpoint, monitor, score, cfg.paths.run_dir, (time.perf_counter() - started) / 60,
+                            getattr(module.generator, "output", None) is not None, bool(cfg.get("evaluators"))).text())
     metric = trainer.callback_metrics.get(cfg.optimized_metric)
-    if best is not None and best.monitor == cfg.optimized_metric and best.best_model_score is not None:
-        metric = best.best_model_score
+    if monitor == cfg.optimized_metric and score is not None:
+        metric = score
     if metric is None:
         log.warning("optimized_metric=%s was not logged; nothing to return to the sweeper.", cfg.optimized_metric)
         return None

@@ -1,6 +1,7 @@
 """A map-style dataset of imitation pairs whose fields are read (or fetched from cache) per item."""
 
 import logging
+from collections import Counter
 from pathlib import Path
 
 import torch
@@ -67,7 +68,7 @@ class ImitationPairDataset(Dataset):
         """Read every field once (filling the cache); on a bad file raise or warn and drop the pair."""
         if on_bad_file not in ("raise", "skip"):
             raise ValueError(f"data.on_bad_file={on_bad_file!r}: choose 'raise' or 'skip'.")
-        kept = []
+        kept, skipped = [], Counter()
         for pair in tqdm(self.pairs, desc=description, unit="pair", leave=False):
             try:
                 for name in self.fields:
@@ -76,6 +77,10 @@ class ImitationPairDataset(Dataset):
                 if on_bad_file == "raise":
                     raise type(error)(f"{error} (or set data.on_bad_file=skip to skip such files)") from error
                 log.warning("skipping a pair: %s", error)
+                skipped[type(error).__name__] += 1
                 continue
             kept.append(pair)
+        reasons = ", ".join(f"{count} {reason}" for reason, count in sorted(skipped.items()))
+        log.info("%s: %d pairs read, %d skipped%s", description, len(kept), sum(skipped.values()),
+                 f" ({reasons})" if reasons else "")
         self.pairs = kept

@@ -4,6 +4,7 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vocalgen.data.audio_io import AUDIO_EXTENSIONS
 from vocalgen.errors import ConfigError
 
 
@@ -24,6 +25,26 @@ def sound_key(file_name: str) -> str:
     """The part of a VimSketch file name after its first `_`-separated field."""
     parts = file_name.split("_", 1)
     return parts[1] if len(parts) == 2 else file_name
+
+
+def matching_key(file_name: str) -> str:
+    """What pairs an imitation with its reference: the sound key without its audio suffix, so that
+    references converted to flac or mp3 still pair with wav imitations ('1_Dog bark.flac' → 'Dog bark')."""
+    key = sound_key(file_name)
+    suffix = Path(key).suffix
+    return key[: -len(suffix)] if suffix.lower() in AUDIO_EXTENSIONS else key
+
+
+def reference_index(names: list[str], listing: Path) -> dict[str, str]:
+    """{matching_key: reference file name}; ConfigError naming both files when two share a key."""
+    index: dict[str, str] = {}
+    for name in names:
+        key = matching_key(name)
+        if key in index:
+            raise ConfigError(f"{listing} lists {index[key]!r} and {name!r}, the same sound ({key!r}) twice: an "
+                              "imitation could not tell which it imitates. Remove one of the lines.")
+        index[key] = name
+    return index
 
 
 def sound_label(sound: str) -> str:
@@ -66,15 +87,15 @@ def index_vimsketch(root: str | Path) -> list[ImitationPair]:
     root = Path(root)
     if not root.is_dir():
         raise ConfigError(f"data.root={root} does not exist. Point data.root at a VimSketch folder.")
-    references = {sound_key(name): name for name in read_name_list(root / "reference_file_names.csv")}
+    references = reference_index(read_name_list(root / "reference_file_names.csv"), root / "reference_file_names.csv")
     metadata = read_metadata(root / "metadata.csv")
     pairs = []
     for name in sorted(read_name_list(root / "vocal_imitation_file_names.csv")):
-        reference = references.get(sound_key(name))
+        reference = references.get(matching_key(name))
         if reference is None:
             raise ConfigError(
-                f"{root / 'vocal_imitations' / name}: no reference named '*_{sound_key(name)}' in "
-                f"{root / 'reference_file_names.csv'}. Fix the name or remove the imitation from the list."
+                f"{root / 'vocal_imitations' / name}: no reference named '*_{matching_key(name)}.<wav|flac|ogg|mp3>' "
+                f"in {root / 'reference_file_names.csv'}. Fix the name or remove the imitation from the list."
             )
         meta = metadata.get(reference, {})
         pairs.append(

@@ -1,0 +1,39 @@
+"""MLflow's system metrics (CPU and memory use, disk, network; NVIDIA GPUs' use and memory when
+`nvidia-ml-py` is installed) logged on the training run while it fits, under "system/…"."""
+
+import lightning as L
+from lightning.pytorch.loggers import MLFlowLogger
+
+from vocalgen.tracking import store_uri
+
+
+class SystemMetrics(L.Callback):
+    """Starts MLflow's SystemMetricsMonitor on the run of the trainer's MLflow logger (its store in
+    `mlflow_dir`) when fitting starts (rank zero only; nothing without an MLflow logger), sampling every
+    `every_seconds`, and stops it when fitting ends or fails. A resumed run continues its earlier series."""
+
+    def __init__(self, mlflow_dir: str, every_seconds: float = 10.0) -> None:
+        self.mlflow_dir = mlflow_dir
+        self.every_seconds = every_seconds
+        self.monitor = None
+
+    def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        from mlflow.system_metrics.system_metrics_monitor import SystemMetricsMonitor
+
+        loggers = [logger for logger in trainer.loggers if isinstance(logger, MLFlowLogger)]
+        if not loggers or not trainer.is_global_zero or self.monitor is not None:
+            return
+        self.monitor = SystemMetricsMonitor(loggers[0].run_id, sampling_interval=self.every_seconds,
+                                            resume_logging=True, tracking_uri=store_uri(self.mlflow_dir))
+        self.monitor.start()
+
+    def stop(self) -> None:
+        if self.monitor is not None:
+            self.monitor.finish()
+            self.monitor = None
+
+    def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.stop()
+
+    def on_exception(self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException) -> None:
+        self.stop()
