@@ -9,7 +9,7 @@ import torch
 from lightning.pytorch import Callback
 from omegaconf import DictConfig
 
-from tests.conftest import all_runs, compose_tiny, mlflow_client
+from tests.conftest import all_runs, compose_tiny, mlflow_client, run_main
 from vocalgen.checkpoints import load_module, read_checkpoint, resolve_checkpoint
 from vocalgen.data.audio_io import audio_files
 from vocalgen.errors import CheckpointError
@@ -73,7 +73,7 @@ def test_mlflow_holds_params_metrics_config_and_samples(trained: DictConfig, tmp
     validation = inputs["Vim_Sketch_Dataset/val"]
     assert validation.tags[0].value == "val" and len(validation.dataset.digest) == 16
     assert Path(run.data.tags["vocalgen.best_checkpoint"]).parent == Path(trained.paths.run_dir) / "checkpoints"
-    assert run.data.tags["vocalgen.monitor"] == "val/loss"
+    assert run.data.tags["vocalgen.monitor"] == "val/loss" and " cores, " in run.data.tags["vocalgen.machine"]
 
 
 def test_a_run_writing_to_a_file_logs_its_progress_and_ends_with_what_to_run_next(trained: DictConfig) -> None:
@@ -180,3 +180,13 @@ def test_checkpoint_loads_without_the_pretrained_file_it_started_from(tiny_cfg, 
     weights.unlink()
     module, config = load_module(Path(cfg.paths.run_dir) / "checkpoints" / "last.ckpt")
     assert config["encoder"]["pretrained"] == str(weights) and module.encoder.out_dim == 96
+
+
+def test_a_bad_audio_file_given_to_generate_is_one_line_and_status_2(trained: DictConfig, tmp_path: Path) -> None:
+    bad = tmp_path / "not audio.wav"
+    bad.write_bytes(b"a text file with a .wav name")
+    checkpoint = Path(trained.paths.run_dir) / "checkpoints" / "last.ckpt"
+    failed = run_main("vocalgen.generate", [f"checkpoint={checkpoint}", f"input={bad}", f"output_dir={tmp_path}/out",
+                                            f"paths.output_dir={trained.paths.output_dir}"])
+    assert failed.returncode == 2 and "Traceback" not in failed.stderr
+    assert failed.stderr.startswith("error: ") and str(bad) in failed.stderr and failed.stderr.count("\n") == 1

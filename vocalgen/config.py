@@ -6,6 +6,8 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from vocalgen.hardware import cpu_precision
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = PACKAGE_DIR.parent
 CONFIG_DIR = PROJECT_ROOT / "conf"
@@ -17,11 +19,14 @@ def short_hash(*values: Any) -> str:
 
 
 def register_resolvers() -> None:
-    """`${project_root:}` → the checkout's absolute path (where conf/ and outputs/ live) and
-    `${short_hash:a,b,…}` → 8 hex digits naming those values."""
+    """`${project_root:}` → the checkout's absolute path (where conf/ and outputs/ live),
+    `${short_hash:a,b,…}` → 8 hex digits naming those values and `${cpu_precision:}` → "bf16-mixed"
+    where the CPU has bf16 matrix instructions, else "32-true" (vocalgen.hardware)."""
     if not OmegaConf.has_resolver("project_root"):
         OmegaConf.register_new_resolver("project_root", lambda: str(PROJECT_ROOT))
         OmegaConf.register_new_resolver("short_hash", short_hash)
+    if not OmegaConf.has_resolver("cpu_precision"):
+        OmegaConf.register_new_resolver("cpu_precision", cpu_precision)
 
 
 def merge_sampling(base: dict[str, Any] | None, overrides: dict[str, Any] | None) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig, OmegaConf
 
 from vocalgen.config_digest import DIGEST_TAG
+from vocalgen.hardware import cpu_summary
 
 PARENT_ID_FILE = "mlflow_parent_run_id"
 CHECKPOINT_DIR_TAG = "vocalgen.checkpoint_dir"
@@ -21,6 +22,7 @@ BEST_SCORE_TAG = "vocalgen.best_score"
 MONITOR_TAG = "vocalgen.monitor"
 PARENT_TAG = "mlflow.parentRunId"
 SWEEP_TAG = "vocalgen.sweep"
+MACHINE_TAG = "vocalgen.machine"  # the CPU a run trained on (its wall time means nothing without it)
 EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
 EXPERIMENT_KIND = "custom_model_development"  # MLflow's name for model training (not GenAI)
 
@@ -110,12 +112,13 @@ def make_mlflow_logger(experiment_name: str, run_name: str, tags: dict[str, str]
 def log_run_config(logger: MLFlowLogger, cfg: DictConfig, checkpoint_dir: str, resumed: bool, digest: str,
                    model_summary: str) -> None:
     """Log the resolved config (flattened params once, and config.yaml), the model summary
-    (model_summary.txt), the checkpoint dir tag and the config digest tag (vocalgen.config_digest)
-    that lets a pipeline reuse this run."""
+    (model_summary.txt), the checkpoint dir tag, the machine tag (vocalgen.hardware.cpu_summary) and
+    the config digest tag (vocalgen.config_digest) that lets a pipeline reuse this run."""
     client, run_id = logger.experiment, logger.run_id
     container = OmegaConf.to_container(cfg, resolve=True)
     client.set_tag(run_id, CHECKPOINT_DIR_TAG, str(Path(checkpoint_dir).resolve()))
     client.set_tag(run_id, DIGEST_TAG, digest)
+    client.set_tag(run_id, MACHINE_TAG, cpu_summary())
     client.log_text(run_id, model_summary, "model_summary.txt")
     if resumed:
         client.log_text(run_id, OmegaConf.to_yaml(container), "config_resumed.yaml")

@@ -19,6 +19,7 @@ from vocalgen.cli import expected_errors_end_cleanly
 from vocalgen.config import CONFIG_DIR, register_resolvers
 from vocalgen.config_digest import config_digest
 from vocalgen.errors import ConfigError
+from vocalgen.hardware import cpu_summary
 from vocalgen.module import build_module
 from vocalgen.run_summary import RunSummary
 from vocalgen.stages import resolve_stages
@@ -66,6 +67,7 @@ def train(cfg: DictConfig) -> float | None:
     if cfg.get("ckpt_path"):
         resume_run_id = read_checkpoint(cfg.ckpt_path)[CHECKPOINT_KEY]["mlflow_run_id"]
     L.seed_everything(cfg.seed, workers=True)
+    log.info("machine: %s; trainer.precision=%s", cpu_summary(), cfg.trainer.precision)
     datamodule = instantiate(cfg.data)
     module = build_module(cfg)
     logger = instantiate(cfg.logger, **({"run_id": resume_run_id} if resume_run_id else {}))

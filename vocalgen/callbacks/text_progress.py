@@ -16,7 +16,8 @@ class TextProgress(L.Callback):
     """One log line at the end of every training epoch (epoch, step, the epoch's losses and validation
     metrics, its wall time and steps per second) and, on epochs longer than `every_n_steps` batches,
     one every `every_n_steps` steps with the latest step losses. `when`: "no_tty" (default) logs only
-    when stdout is not a terminal (the progress bar serves a terminal), "always" or "never"."""
+    when stdout is not a terminal (the progress bar serves a terminal, and is switched off without one),
+    "always" or "never"."""
 
     def __init__(self, every_n_steps: int = 100, when: str = "no_tty") -> None:
         if when not in ("no_tty", "always", "never"):
@@ -25,6 +26,11 @@ class TextProgress(L.Callback):
         self.active = when == "always" or (when == "no_tty" and not sys.stdout.isatty())
         self.epoch_started = 0.0
         self.epoch_first_step = 0
+
+    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        """Without a terminal the progress bar would fill the log with carriage returns: these lines replace it."""
+        if self.active and not sys.stdout.isatty() and trainer.progress_bar_callback is not None:
+            trainer.progress_bar_callback.disable()
 
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self.epoch_started = time.perf_counter()
