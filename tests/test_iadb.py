@@ -7,6 +7,7 @@ from torch import nn
 from vocalgen.encoders.beat_phase import BeatPhaseEncoder
 from vocalgen.encoders.named_conditions import NamedConditions
 from vocalgen.errors import ConfigError
+from vocalgen.generators.blending_samplers import calls, integrate
 from vocalgen.generators.iadb import IADBGenerator
 from vocalgen.generators.unet1d import UNet1D
 from vocalgen.interfaces import Batch, Encoder
@@ -45,6 +46,29 @@ def test_sampler_maps_x0_to_x1_with_an_oracle(steps: int) -> None:
     out = generator.sample_latents({}, steps=steps, generator=torch.Generator().manual_seed(0), batch_size=3)
     assert torch.allclose(out, x1, atol=1e-5)
     assert oracle.alphas == pytest.approx([t / steps for t in range(steps)])
+
+
+def test_heun_follows_the_oracle_path_and_calls_the_network_twice_a_step_but_the_last() -> None:
+    x1 = torch.randn(3, 4, 16)
+    oracle = Oracle(x1)
+    out = IADBGenerator(oracle, frames=16, latent_scale=1.0).sample_latents({}, steps=4, batch_size=3, sampler="heun")
+    assert torch.allclose(out, x1, atol=1e-5)
+    assert oracle.alphas == pytest.approx([0, 0.25, 0.25, 0.5, 0.5, 0.75, 0.75]) and calls("heun", 4) == 7
+
+
+def test_heun_at_a_quarter_of_the_calls_is_closer_to_the_true_end_than_euler() -> None:
+    """dx/dα = x − α x² bends the path, so a step's end depends on where it is taken (x(1) by fine Euler)."""
+    def direction(x: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
+        return x - alpha.view(-1, 1) * x**2
+
+    x0 = torch.linspace(0.2, 1.5, 5).view(5, 1).double()
+    truth = integrate(direction, x0, 20000)
+    euler = integrate(direction, x0, 100)
+    heun = integrate(direction, x0, 13, "heun")
+    assert calls("heun", 13) == 25 and calls("euler", 100) == 100
+    assert (heun - truth).abs().max() < (euler - truth).abs().max()
+    with pytest.raises(ValueError, match="sampler='rk4': choose one of"):
+        integrate(direction, x0, 10, "rk4")
 
 
 class TwoFaced(nn.Module):

@@ -4,7 +4,8 @@ Training: x1 = latents · latent_scale (by default 1 / std of the first training
 kept in the checkpoint), x0 ~ N(0, I), α ~ U(0, 1), x_α = (1 − α) x0 + α x1;
 outputs {"prediction": D(x_α, α, c), "target": x1 − x0} for an MSE loss.
 Sampling with T steps: x = x0; for t in 0 … T−1: x += (α_{t+1} − α_t) · d, α_t = t / T, where
-d = u + w · (c − u), u = D(x, α_t, null), c = D(x, α_t, conditions), w = guidance.
+d = u + w · (c − u), u = D(x, α_t, null), c = D(x, α_t, conditions), w = guidance (Euler, IADB's;
+sampler="heun" is the second-order alternative of vocalgen.generators.blending_samplers).
 
 Condition dropout (training mode only, never in eval mode or at sampling): each sample's named
 conditions are all replaced by the null condition together with probability `condition_dropout`,
@@ -20,6 +21,7 @@ import torch
 from torch import nn
 
 from vocalgen.errors import ConfigError
+from vocalgen.generators.blending_samplers import check_sampler, integrate
 from vocalgen.generators.guidance import guide
 from vocalgen.generators.latent_scale import measure_latent_scale
 from vocalgen.interfaces import Batch, Condition, Generator, Outputs, Pretransform
@@ -174,14 +176,18 @@ class IADBGenerator(Generator):
 
     @torch.no_grad()
     def sample_latents(self, condition: Condition | None, steps: int = 100, guidance: float = 1.0,
-                       generator: torch.Generator | None = None, batch_size: int | None = None) -> torch.Tensor:
+                       generator: torch.Generator | None = None, batch_size: int | None = None,
+                       sampler: str = "euler") -> torch.Tensor:
         """conditions → latents [B, channels, frames] (divided back by latent_scale: the pretransform's scale).
 
         B comes from the conditions, or `batch_size` (default 1) for an unconditional denoiser.
         `generator` draws x0 (on its own device), so a seeded generator makes sampling repeatable.
+        `sampler`: "euler" (IADB's, `steps` network calls) or "heun" (2 · steps − 1 calls, second order;
+        vocalgen.generators.blending_samplers).
         """
         if steps < 1:
             raise ValueError(f"IADBGenerator: steps must be ≥ 1, got {steps}.")
+        check_sampler(sampler)
         if not self.latent_scale:
             raise ConfigError("this IADBGenerator has no latent scale yet (generator.latent_scale=null measures it "
                               "on the first training batch): generate from a trained checkpoint.")
@@ -195,17 +201,15 @@ class IADBGenerator(Generator):
         batch = sizes.pop() if sizes else 1
         shape = (batch, self.denoiser.channels, self.frames)
         x = torch.randn(shape, generator=generator, device=generator.device if generator else device).to(device)
-        for t in range(steps):
-            alpha = torch.full((batch,), t / steps, device=device)
-            x = x + ((t + 1) / steps - t / steps) * self.direction(x, alpha, conditions, guidance)
+        x = integrate(lambda x, alpha: self.direction(x, alpha, conditions, guidance), x, steps, sampler)
         return x / self.latent_scale
 
     @torch.no_grad()
     def generate(self, condition: Condition | None, steps: int = 100, guidance: float = 1.0, seed: int | None = None,
-                 batch_size: int | None = None) -> torch.Tensor:
+                 batch_size: int | None = None, sampler: str = "euler") -> torch.Tensor:
         """conditions → audio [B, 1, frames · hop] at `sample_rate`, decoded by the pretransform."""
         if self.pretransform is None:
             raise ConfigError("IADBGenerator.generate needs generator.pretransform to decode the latents.")
         generator = torch.Generator().manual_seed(seed) if seed is not None else None
-        latents = self.sample_latents(condition, steps, guidance, generator, batch_size)
+        latents = self.sample_latents(condition, steps, guidance, generator, batch_size, sampler)
         return self.pretransform.decode(latents)
