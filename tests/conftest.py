@@ -79,6 +79,8 @@ EXPERIMENT_TINY = {
                 "adversarial.discriminator.discriminators.periods.channels=[4,8,8]",
                 "adversarial.discriminator.discriminators.scales.channels=[4,4,8,8,8,8,8]",
                 "adversarial.discriminator.discriminators.scales.groups=[1,2,4,4,4,4,1]"],
+    "vocos": ["data.fields.audio_16k.samples=10240", "generator.dim=16", "generator.intermediate_dim=32",
+              "generator.num_layers=1", "generator.segment=4000"],
     "image_vae": ["generator.vae.base_channels=8", "generator.vae.norm_groups=4", "generator.vae.layers_per_block=1"],
     "image_ldm": TINY_IMAGE_LDM,
     "clap2diffusion_projector": ["adapter.tokens.num_layers=1", "adapter.tokens.num_heads=2",
