@@ -5,6 +5,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 MLFLOW_DIR := outputs/mlflow
+# optional extras beside dev: make install EXTRAS=dev,tempo (madmom's tempo models, non-commercial) or dev,gpu
+EXTRAS ?= dev
 
 .PHONY: help install train test test-all ui sweep pipeline bench lint clean-outputs
 
@@ -19,7 +21,7 @@ help:  ## list the targets
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip setuptools wheel
-	$(PY) -m pip install --quiet --no-compile -c constraints.txt -e '.[dev]'
+	$(PY) -m pip install --quiet --no-compile -c constraints.txt -e '.[$(EXTRAS)]'
 	$(PY) -m compileall -q -j 0 -x '/tests?/' "$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" \
 	  > /dev/null 2>&1 || true
 	touch $(STAMP)

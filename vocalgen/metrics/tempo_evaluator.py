@@ -1,7 +1,7 @@
 """Tempo control of a loop generator: loops generated for requested BPMs at several guidance scales,
 their tempo estimated and scored (Acc1, Acc2)."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -13,13 +13,14 @@ from vocalgen.module import VocalGenModule
 
 
 def evaluate_tempo(module: VocalGenModule, bpms: Sequence[float], guidances: Sequence[float], per_bpm: int,
-                   sampling: dict[str, Any], device: str, seed: int = 0) -> tuple[dict[str, float], str]:
+                   sampling: dict[str, Any], device: str, seed: int = 0,
+                   estimate: Callable[[torch.Tensor, int], float] = estimate_tempo) -> tuple[dict[str, float], str]:
     """For each guidance w: `per_bpm` loops for each of `bpms` → {"g<w>/acc1", "g<w>/acc2",
     "g<w>/tempo_error" (median |estimate − request| / request), and per requested tempo b
     "g<w>/bpm<b>/acc1", "g<w>/bpm<b>/acc2"}. The same seeds at every w, so the scales differ only by
     guidance. A model that ignores tempo (unconditional) still gets `bpm` in its batch; its scores are
-    the chance level of the requests. Also returns every loop's estimate as CSV text (guidance,
-    seed, requested_bpm, estimated_bpm)."""
+    the chance level of the requests. `estimate` (audio [N], rate → BPM) is the tempo estimator. Also
+    returns every loop's estimate as CSV text (guidance, seed, requested_bpm, estimated_bpm)."""
     requested = [float(bpm) for bpm in bpms for _ in range(per_bpm)]
     scores: dict[str, float] = {}
     table = ["guidance,seed,requested_bpm,estimated_bpm"]
@@ -28,7 +29,7 @@ def evaluate_tempo(module: VocalGenModule, bpms: Sequence[float], guidances: Seq
         for index, bpm in enumerate(tqdm(requested, desc=f"loops at guidance {guidance:g}", unit="loop")):
             batch = {"bpm": torch.tensor([bpm], device=device)}
             audio = module.generate(batch, **merge_sampling(sampling, {"guidance": guidance, "seed": seed + index}))
-            estimates.append(estimate_tempo(audio[0, 0].cpu(), module.generator.sample_rate))
+            estimates.append(estimate(audio[0, 0].cpu(), module.generator.sample_rate))
             table.append(f"{guidance:g},{seed + index},{bpm:g},{estimates[-1]:.2f}")
         accuracy = tempo_accuracy(estimates, requested)
         errors = torch.tensor([abs(e - r) / r for e, r in zip(estimates, requested)])
