@@ -31,8 +31,11 @@ install: $(STAMP)  ## create .venv and install vocalgen (editable, pinned by con
 train: $(STAMP)  ## train QVAE on the embedded synthetic set, sized for CPU (+experiment=qvae_cpu)
 	$(PY) -m vocalgen.train +experiment=qvae_cpu $(ARGS)
 
-test: $(STAMP)  ## run the test suite (GPU tests skip without a GPU)
-	$(PY) -m pytest -q $(ARGS)
+# Two pytest workers (pytest-xdist), each test file whole in one of them (its module fixtures are built once);
+# every worker's torch uses one thread (tests/conftest.py), so two cores run two files at a time.
+TEST_WORKERS ?= 2
+test: $(STAMP)  ## run the test suite on TEST_WORKERS processes (GPU tests skip without a GPU)
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile $(ARGS)
 
 ui: $(STAMP)  ## MLflow UI on the project's store at http://127.0.0.1:5000 (prints each experiment's runs table)
 	mkdir -p $(MLFLOW_DIR)/artifacts
