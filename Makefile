@@ -3,10 +3,12 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
 MLFLOW_DIR := outputs/mlflow
 # optional extras beside dev: make install EXTRAS=dev,tempo (madmom's tempo models, non-commercial) or dev,gpu
 EXTRAS ?= dev
+comma := ,
+# one stamp per set of extras: asking for another set installs it
+STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 
 .PHONY: help install train test test-all ui sweep pipeline bench lint clean-outputs
 

@@ -182,7 +182,7 @@ def test_probes_judge_the_pictures_and_the_audio_baselines_differ_only_through_o
     assert len(lines) == 1 + 2 * len(VARIANTS) * 4  # two seeds, four variants, four test scenes
 
 
-def test_the_image_evaluation_names_a_missing_label_column(tmp_path: Path) -> None:
+def test_the_image_evaluation_names_a_missing_class_column(tmp_path: Path) -> None:
     pair = ImitationPair(imitation=tmp_path / "a.wav", reference=tmp_path / "a.wav", sound="test/a", label="dog",
                          caption="a beach", extra={"scene": "beach"})
     evaluation = ImageAdherenceEvaluation(scene_column="place")

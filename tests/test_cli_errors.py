@@ -25,10 +25,16 @@ def test_a_vocalgen_error_is_one_line_and_status_2(capsys: pytest.CaptureFixture
     assert status == 2 and printed == "error: /data/a.wav: not an audio file. Replace or remove it.\n"
 
 
-def test_a_vocalgen_error_wrapped_by_omegaconf_is_told_as_itself(capsys: pytest.CaptureFixture) -> None:
-    wrapped = InterpolationResolutionError("Error while resolving ${stage_part:…}")
-    wrapped.__cause__ = ConfigError("qvim_checkpoint: checkpoint x.ckpt is a 'clap_gpt2' stage")
-    status, printed = ends_with(wrapped, capsys)
+def refuse(value: str) -> str:
+    raise ConfigError(f"qvim_checkpoint: checkpoint {value} is a 'clap_gpt2' stage")
+
+
+def test_a_vocalgen_error_raised_while_omegaconf_resolves_is_told_as_itself(capsys: pytest.CaptureFixture) -> None:
+    OmegaConf.register_new_resolver("test_refuse", refuse, replace=True)
+    cfg = OmegaConf.create({"encoder": "${test_refuse:x.ckpt}"})
+    with pytest.raises(InterpolationResolutionError) as wrapped:
+        _ = cfg.encoder
+    status, printed = ends_with(wrapped.value, capsys)
     assert status == 2 and printed == "error: qvim_checkpoint: checkpoint x.ckpt is a 'clap_gpt2' stage\n"
 
 

@@ -67,7 +67,7 @@ def test_heun_at_a_quarter_of_the_calls_is_closer_to_the_true_end_than_euler() -
     heun = integrate(direction, x0, 13, "heun")
     assert calls("heun", 13) == 25 and calls("euler", 100) == 100
     assert (heun - truth).abs().max() < (euler - truth).abs().max()
-    with pytest.raises(ValueError, match="sampler='rk4': choose one of"):
+    with pytest.raises(ConfigError, match="sampler='rk4': choose one of"):
         integrate(direction, x0, 10, "rk4")
 
 

@@ -22,12 +22,13 @@ def expected_message(error: BaseException) -> str | None:
     """What to tell the user of an expected error: a VocalGenError's message (also when omegaconf wraps
     it, e.g. raised while an interpolation resolved), or the key of a mandatory value (???) left unset;
     None for anything else (a bug: its traceback is shown)."""
-    from omegaconf.errors import MissingMandatoryValue
+    from omegaconf.errors import MissingMandatoryValue, OmegaConfBaseException
 
-    if isinstance(error, VocalGenError):
-        return str(error)
-    if isinstance(error.__cause__, VocalGenError):
-        return str(error.__cause__)
+    inner: BaseException | None = error
+    while isinstance(inner, OmegaConfBaseException):  # omegaconf wraps twice and drops __cause__
+        inner = inner.__cause__ or inner.__context__
+    if isinstance(inner, VocalGenError):
+        return str(inner)
     if isinstance(error, MissingMandatoryValue):
         key = getattr(error, "full_key", None) or "a key"
         return f"{key} has no value (??? in the config): set it on the command line, {key}=…"

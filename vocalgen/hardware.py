@@ -17,8 +17,8 @@ def cpu_facts() -> tuple[str, frozenset[str]]:
         text = CPUINFO.read_text()
     except OSError:
         return "unknown", frozenset()
-    fields = dict(line.split(":", 1) for line in text.split("\n\n", 1)[0].splitlines() if ":" in line)
-    fields = {key.strip(): value.strip() for key, value in fields.items()}
+    pairs = (line.split(":", 1) for line in text.split("\n\n", 1)[0].splitlines() if ":" in line)
+    fields = {key.strip(): value.strip() for key, value in pairs}
     return fields.get("model name", "unknown"), frozenset(fields.get("flags", "").split())
 
 
@@ -37,4 +37,5 @@ def cpu_summary() -> str:
     """e.g. "AMD EPYC, 2 cores, avx2" or "Intel Xeon …, 2 cores, amx_bf16 avx512_bf16 avx512f avx2"."""
     model, flags = cpu_facts()
     shown = " ".join(flag for flag in SHOWN_FLAGS if flag in flags) or "no vector flags read"
-    return f"{model}, {len(os.sched_getaffinity(0))} cores, {shown}"
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return f"{model}, {cores} cores, {shown}"

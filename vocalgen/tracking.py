@@ -109,6 +109,11 @@ def make_mlflow_logger(experiment_name: str, run_name: str, tags: dict[str, str]
     return MLFlowLogger(experiment_name=experiment_name, run_name=run_name, tracking_uri=uri, tags=tags, run_id=run_id)
 
 
+def mlflow_loggers(trainer: Any) -> list[MLFlowLogger]:
+    """The trainer's MLflow loggers (none when it logs elsewhere)."""
+    return [logger for logger in trainer.loggers if isinstance(logger, MLFlowLogger)]
+
+
 def log_run_config(logger: MLFlowLogger, cfg: DictConfig, checkpoint_dir: str, resumed: bool, digest: str,
                    model_summary: str) -> None:
     """Log the resolved config (flattened params once, and config.yaml), the model summary

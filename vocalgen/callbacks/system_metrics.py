@@ -2,9 +2,8 @@
 `nvidia-ml-py` is installed) logged on the training run while it fits, under "system/…"."""
 
 import lightning as L
-from lightning.pytorch.loggers import MLFlowLogger
 
-from vocalgen.tracking import store_uri
+from vocalgen.tracking import mlflow_loggers, store_uri
 
 
 class SystemMetrics(L.Callback):
@@ -20,7 +19,7 @@ class SystemMetrics(L.Callback):
     def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         from mlflow.system_metrics.system_metrics_monitor import SystemMetricsMonitor
 
-        loggers = [logger for logger in trainer.loggers if isinstance(logger, MLFlowLogger)]
+        loggers = mlflow_loggers(trainer)
         if not loggers or not trainer.is_global_zero or self.monitor is not None:
             return
         self.monitor = SystemMetricsMonitor(loggers[0].run_id, sampling_interval=self.every_seconds,

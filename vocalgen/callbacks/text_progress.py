@@ -9,19 +9,21 @@ from typing import Any
 import lightning as L
 import torch
 
+from vocalgen.errors import ConfigError
+
 log = logging.getLogger("vocalgen.progress")
 
 
 class TextProgress(L.Callback):
     """One log line at the end of every training epoch (epoch, step, the epoch's losses and validation
-    metrics, its wall time and steps per second) and, on epochs longer than `every_n_steps` batches,
-    one every `every_n_steps` steps with the latest step losses. `when`: "no_tty" (default) logs only
+    metrics, its wall time and optimiser steps per second) and, on epochs longer than `every_n_steps`
+    batches, one every `every_n_steps` batches with the latest step losses. `when`: "no_tty" (default) logs only
     when stdout is not a terminal (the progress bar serves a terminal, and is switched off without one),
     "always" or "never"."""
 
     def __init__(self, every_n_steps: int = 100, when: str = "no_tty") -> None:
         if when not in ("no_tty", "always", "never"):
-            raise ValueError(f"callbacks.text_progress.when={when!r}: choose no_tty, always or never.")
+            raise ConfigError(f"callbacks.text_progress.when={when!r}: choose no_tty, always or never.")
         self.every_n_steps = every_n_steps
         self.active = when == "always" or (when == "no_tty" and not sys.stdout.isatty())
         self.epoch_started = 0.0
@@ -47,7 +49,7 @@ class TextProgress(L.Callback):
                      batch_idx + 1, batches, trainer.global_step, losses)
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if not self.active or trainer.sanity_checking:
+        if not self.active:
             return
         seconds = time.perf_counter() - self.epoch_started
         steps = trainer.global_step - self.epoch_first_step

@@ -2,11 +2,12 @@
 it changes: a run that crashes or is stopped still names its best checkpoint (the pipeline, `which=best` and
 `vocalgen.evaluate` read the tags)."""
 
+from typing import Any
+
 import lightning as L
 from lightning.pytorch.callbacks import ModelCheckpoint
-from lightning.pytorch.loggers import MLFlowLogger
 
-from vocalgen.tracking import log_best_checkpoint
+from vocalgen.tracking import log_best_checkpoint, mlflow_loggers
 
 
 class TrackedModelCheckpoint(ModelCheckpoint):
@@ -14,7 +15,7 @@ class TrackedModelCheckpoint(ModelCheckpoint):
     while there is none, e.g. before the first validation) and its score are MLflow run tags
     (vocalgen.best_checkpoint, vocalgen.monitor, vocalgen.best_score), updated after every save."""
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.tagged: tuple[str, float | None] | None = None
 
@@ -23,9 +24,8 @@ class TrackedModelCheckpoint(ModelCheckpoint):
         path, score = handed_on(self)
         if not path or (path, score) == self.tagged or not trainer.is_global_zero:
             return
-        for logger in trainer.loggers:
-            if isinstance(logger, MLFlowLogger):
-                log_best_checkpoint(logger, path, score, self.monitor)
+        for logger in mlflow_loggers(trainer):
+            log_best_checkpoint(logger, path, score, self.monitor)
         self.tagged = (path, score)
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:

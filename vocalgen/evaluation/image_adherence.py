@@ -78,9 +78,11 @@ class ImageAdherenceEvaluation(Evaluation):
                                                                      real_features)
         pretransform = getattr(module.generator, "pretransform", None)
         if pretransform is not None:
-            with torch.no_grad():
-                restored = pretransform.decode(pretransform.encode(test_images.to(job.device))).cpu()
+            restored = round_trip(pretransform, test_images, data.batch_size, job.device)
             metrics.update(prefixed("reconstructed/", judge(*probe_outputs(probe, restored), truth, real_features)))
+        if len(test_pairs) < 2:
+            raise ConfigError(f"the {job.split} split has {len(test_pairs)} item(s): the shuffled-audio run needs at "
+                              "least 2 (each item gets another's sound).")
         shuffle = derangement(len(test_pairs))
         conditions = self.conditions(module, job, shuffle)
         per_seed: dict[str, list[float]] = {}
@@ -158,15 +160,25 @@ def judge(predictions: dict[str, torch.Tensor], features: torch.Tensor, truth: d
     return scores
 
 
+@torch.no_grad()
+def round_trip(pretransform: Any, images: torch.Tensor, batch_size: int, device: str) -> torch.Tensor:
+    """images [N, 3, H, W] through the generator's autoencoder, `batch_size` at a time → [N, 3, H, W] on the CPU."""
+    return torch.cat([pretransform.decode(pretransform.encode(images[start:start + batch_size].to(device))).cpu()
+                      for start in range(0, len(images), batch_size)])
+
+
 def prefixed(prefix: str, scores: dict[str, float]) -> dict[str, float]:
+    """{prefix + name: value}."""
     return {prefix + name: value for name, value in scores.items()}
 
 
 def cpu(condition: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Named conditions moved to the CPU."""
     return {name: value.cpu() for name, value in condition.items()}
 
 
 def as_csv(lines: list[tuple[Any, ...]]) -> str:
+    """Rows → CSV text."""
     text = io.StringIO()
     csv.writer(text).writerows(lines)
     return text.getvalue()

@@ -11,6 +11,8 @@ from collections.abc import Callable
 
 import torch
 
+from vocalgen.errors import ConfigError
+
 Direction = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (x [B, …], α [B]) → dx/dα [B, …]
 SAMPLERS = ("euler", "heun")
 
@@ -22,8 +24,9 @@ def calls(sampler: str, steps: int) -> int:
 
 
 def check_sampler(sampler: str) -> None:
+    """ConfigError unless `sampler` is one of SAMPLERS."""
     if sampler not in SAMPLERS:
-        raise ValueError(f"sampler={sampler!r}: choose one of {list(SAMPLERS)}.")
+        raise ConfigError(f"sampler={sampler!r}: choose one of {list(SAMPLERS)}.")
 
 
 def integrate(direction: Direction, x: torch.Tensor, steps: int, sampler: str = "euler") -> torch.Tensor:

