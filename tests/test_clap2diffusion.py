@@ -2,6 +2,7 @@
 six stages (in this process), then `generate` draws PNGs from a sound and prompts; the sound matters exactly when
 its guidance scale does; the projector stage hands on a frozen CLAP; the adapters log image grids to MLflow."""
 
+import json
 import shutil
 from pathlib import Path
 
@@ -131,6 +132,8 @@ def test_the_projector_trains_on_a_frozen_clap_and_ranks_captions(chain: dict) -
     for name, value in clap.encoder.state_dict().items():
         assert torch.equal(projector.encoder.encoders.audio.state_dict()[name], value), name
     assert config["stage_kind"] == "clap2diffusion_projector" and int(projector.adapter.decomposer.step) == 3
+    (manifest,) = (chain["out"] / "cache" / "encoded").glob("*/manifest.json")  # its encoders ran once, no VAE
+    assert set(json.loads(manifest.read_text())) == {"encoder"}
     metrics = evaluate(str(chain["checkpoints"]["projector"]), chain["out"] / "mlflow", log_to_mlflow=False)
     assert {"mrr", "ndcg", "top1"} <= set(metrics) and 0 <= metrics["top1"] <= metrics["mrr"] <= 1
     (run,) = [r for r in all_runs(chain["out"]) if r.data.tags.get("stage") == "projector"]

@@ -37,9 +37,12 @@ class Adapter(nn.Module, ABC):
 
 class Generator(nn.Module, ABC):
     """Produces the output (audio, latents, images) from a condition. `output` says what
-    `generate` makes and how it is written; audio generators give their `sample_rate`."""
+    `generate` makes and how it is written; audio generators give their `sample_rate`.
+    `reads_batch`: whether training_forward reads the batch's fields (its targets); one that does not
+    (a stage that trains an adapter alone) lets data.cache store the encoder's output alone."""
 
     sample_rate: int = 0
+    reads_batch: bool = True
 
     @property
     def output(self) -> OutputKind | None:

@@ -74,25 +74,31 @@ class VocalGenModule(L.LightningModule):
             datamodule.use_pre_encoded(self.pre_encode, fingerprint)
 
     def pre_encoding_fingerprint(self) -> dict[str, str]:
-        """What pre-encoded training items depend on: the generator's pretransform and the encoder's
-        weights. ConfigError when there is nothing to pre-encode with or the encoder still learns."""
+        """What pre-encoded training items depend on: the generator's pretransform (if any) and the
+        encoder's weights. ConfigError when the generator reads batch fields that no pretransform would
+        pre-encode, or the encoder still learns."""
         pretransform = getattr(self.generator, "pretransform", None)
-        if pretransform is None:
+        if pretransform is None and self.generator.reads_batch:
             raise ConfigError(f"data.cache is set, but the generator ({type(self.generator).__name__}) has no "
-                              "pretransform to pre-encode with; set data.cache=null.")
+                              "pretransform to pre-encode its targets with; set data.cache=null.")
         if "encoder" not in self.frozen and any(parameter.requires_grad for parameter in self.encoder.parameters()):
             raise ConfigError("data.cache stores the encoder's outputs once, but the encoder is trained; freeze it "
                               "(param_groups=[{modules:[encoder],frozen:true}]) or set data.cache=null.")
-        return {"pretransform": pretransform.fingerprint, "encoder": weights_fingerprint(self.encoder)}
+        fingerprint = {"encoder": weights_fingerprint(self.encoder)}
+        return {**fingerprint, "pretransform": pretransform.fingerprint} if pretransform is not None else fingerprint
 
     @torch.no_grad()
     def pre_encode(self, batch: Batch) -> Batch:
-        """batch → {"latents": the pretransform's latents of the generator's target field, "encoded": the
-        encoder's output}; what data.cache stores so that training skips both."""
+        """batch → {"encoded": the encoder's output, and "latents": the pretransform's latents of the
+        generator's target field when it has a pretransform}; what data.cache stores so that training
+        skips both."""
         batch = self.transfer_batch_to_device(batch, self.device, 0)
         self.encoder.eval()  # frozen: stays in eval mode while training too
-        encoded = batch[self.generator.target_field]
-        return {LATENTS_FIELD: self.generator.pretransform.encode(encoded), ENCODED_FIELD: self.encoder(batch)}
+        stored = {ENCODED_FIELD: self.encoder(batch)}
+        pretransform = getattr(self.generator, "pretransform", None)
+        if pretransform is not None:
+            stored[LATENTS_FIELD] = pretransform.encode(batch[self.generator.target_field])
+        return stored
 
     def condition(self, batch: Batch) -> Outputs:
         """batch → adapter outputs; "condition" is what the generator receives. A pre-encoded batch
