@@ -2,16 +2,31 @@
 
 from pathlib import Path
 
+import pytest
+
 from bench.run import main
 from tests.conftest import tiny_overrides
 
 
 def test_bench_reports_every_figure(tmp_path: Path, data_root: Path, capsys) -> None:
-    figures = main(["--steps", "2", "--warmup", "1", "--repeats", "1", "--clips", "8",
+    figures = main(["--steps", "2", "--warmup", "1", "--repeats", "1", "--max-repeats", "2", "--clips", "8",
                     *tiny_overrides(tmp_path, data_root, run_dir=False)])
-    assert len(figures) == 5 and all(value > 0 for value in figures.values())
+    assert len(figures) == 7 and all(value >= 0 for value in figures.values())
+    assert figures["plain / Trainer pairs measured"] in (1, 2)
     printed = capsys.readouterr().out
-    assert "ratio Trainer / plain" in printed and "from the feature cache" in printed
+    assert "ratio Trainer / plain, median of the pairs" in printed and "from the feature cache" in printed
+
+
+def test_the_overhead_ratio_is_measured_in_pairs_until_their_spread_is_small() -> None:
+    from bench.run import paired_ratio
+
+    constant = iter([100.0] * 8).__next__
+    disturbed = paired_ratio(constant, iter([70.0, 95.0, 96.0, 97.0]).__next__, min_pairs=2, max_pairs=8)
+    assert disturbed["pairs"] == 3 and disturbed["ratio"] == pytest.approx(0.95)  # one slow pair holds nothing up
+    assert disturbed["spread"] == pytest.approx(0.01 / 0.95) and disturbed["framework"] == 96.0
+    constant = iter([100.0] * 8).__next__
+    noisy = paired_ratio(constant, iter([80.0, 100.0, 90.0, 70.0]).__next__, min_pairs=2, max_pairs=4)
+    assert noisy["pairs"] == 4 and noisy["spread"] > 0.02  # gives up after max_pairs, saying how noisy
 
 
 def test_bench_reports_retrieval_figures_for_qvim(tmp_path: Path, data_root: Path) -> None:
