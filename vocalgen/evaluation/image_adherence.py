@@ -65,12 +65,16 @@ class ImageAdherenceEvaluation(Evaluation):
                               "but its generator does not make images.")
         data = job.datamodule()
         train_pairs, test_pairs = data.datasets["train"].pairs, data.datasets[job.split].pairs
+        if len(test_pairs) < 2:
+            raise ConfigError(f"the {job.split} split has {len(test_pairs)} item(s): the shuffled-audio run needs at "
+                              "least 2 (each item gets another's sound).")
+        train_names, test_names = self.class_names(train_pairs), self.class_names(test_pairs)
+        classes = {target: sorted(set(train_names[target])) for target in TARGETS}
+        truth = {target: class_indices(test_names[target], classes[target], target) for target in TARGETS}
         read = ImageField(output.height)
-        classes = {target: sorted({self.class_of(pair, target) for pair in train_pairs}) for target in TARGETS}
         train_images = torch.stack([read.from_pair(pair) for pair in tqdm(train_pairs, desc="reading images")])
         test_images = torch.stack([read.from_pair(pair) for pair in test_pairs])
-        truth = {target: self.class_indices(test_pairs, target, classes[target]) for target in TARGETS}
-        probe = train_probe(train_images, {target: self.class_indices(train_pairs, target, classes[target])
+        probe = train_probe(train_images, {target: class_indices(train_names[target], classes[target], target)
                                            for target in TARGETS}, classes, self.probe_epochs, seed=self.probe_seed)
         real_predictions, real_features = probe_outputs(probe, test_images)
         metrics = {f"probe/{target}_accuracy": accuracy(real_predictions[target], truth[target]) for target in TARGETS}
@@ -80,9 +84,6 @@ class ImageAdherenceEvaluation(Evaluation):
         if pretransform is not None:
             restored = round_trip(pretransform, test_images, data.batch_size, job.device)
             metrics.update(prefixed("reconstructed/", judge(*probe_outputs(probe, restored), truth, real_features)))
-        if len(test_pairs) < 2:
-            raise ConfigError(f"the {job.split} split has {len(test_pairs)} item(s): the shuffled-audio run needs at "
-                              "least 2 (each item gets another's sound).")
         shuffle = derangement(len(test_pairs))
         conditions = self.conditions(module, job, shuffle)
         per_seed: dict[str, list[float]] = {}
@@ -101,7 +102,7 @@ class ImageAdherenceEvaluation(Evaluation):
                     scores["element_accuracy_given"] = accuracy(predictions["element"], truth["element"][shuffle])
                 for name, value in scores.items():
                     per_seed.setdefault(f"{variant}/{name}", []).append(value)
-                lines += [(seed, variant, pair.sound, *(self.class_of(pair, t) for t in TARGETS),
+                lines += [(seed, variant, pair.sound, *(test_names[t][i] for t in TARGETS),
                            *(classes[t][int(predictions[t][i])] for t in TARGETS)) for i, pair in enumerate(test_pairs)]
         for name, values in per_seed.items():
             metrics[name] = float(np.mean(values))
@@ -121,13 +122,9 @@ class ImageAdherenceEvaluation(Evaluation):
                               f"{target}_column= to another column.")
         return value
 
-    def class_indices(self, pairs: list[ImitationPair], target: str, classes: list[str]) -> torch.Tensor:
-        """Class indices [N] of `pairs`; ConfigError for a class the training split never shows."""
-        unseen = sorted({self.class_of(pair, target) for pair in pairs} - set(classes))
-        if unseen:
-            raise ConfigError(f"{target} classes {unseen} appear in the evaluated split but not in the training split; "
-                              "the probe cannot learn them.")
-        return torch.tensor([classes.index(self.class_of(pair, target)) for pair in pairs])
+    def class_names(self, pairs: list[ImitationPair]) -> dict[str, list[str]]:
+        """{target: each pair's class name}, read once."""
+        return {target: [self.class_of(pair, target) for pair in pairs] for target in TARGETS}
 
     def conditions(self, module: VocalGenModule, job: EvaluationJob, shuffle: torch.Tensor) -> dict[str, Condition]:
         """{variant: the adapted conditions of every item of the split, in dataset order}; item i's
@@ -149,6 +146,16 @@ class ImageAdherenceEvaluation(Evaluation):
         conditioned = joined["conditioned"]
         joined["shuffled_audio"] = {**conditioned, self.audio: rows(conditioned[self.audio], shuffle)}
         return {variant: joined[variant] for variant in VARIANTS}
+
+
+def class_indices(names: list[str], classes: list[str], target: str) -> torch.Tensor:
+    """Class names → indices [N] into `classes`; ConfigError for a class the training split never shows."""
+    unseen = sorted(set(names) - set(classes))
+    if unseen:
+        raise ConfigError(f"{target} classes {unseen} appear in the evaluated split but not in the training split; "
+                          "the probe cannot learn them.")
+    position = {name: index for index, name in enumerate(classes)}
+    return torch.tensor([position[name] for name in names])
 
 
 def judge(predictions: dict[str, torch.Tensor], features: torch.Tensor, truth: dict[str, torch.Tensor],

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from vocalgen.errors import ConfigError
-from vocalgen.generators.blending_samplers import check_sampler, integrate
+from vocalgen.generators.blending_samplers import integrate
 from vocalgen.generators.guidance import guide
 from vocalgen.generators.latent_scale import measure_latent_scale
 from vocalgen.interfaces import Batch, Condition, Generator, Outputs, Pretransform
@@ -185,9 +185,6 @@ class IADBGenerator(Generator):
         `sampler`: "euler" (IADB's, `steps` network calls) or "heun" (2 · steps − 1 calls, second order;
         vocalgen.generators.blending_samplers).
         """
-        if steps < 1:
-            raise ValueError(f"IADBGenerator: steps must be ≥ 1, got {steps}.")
-        check_sampler(sampler)
         if not self.latent_scale:
             raise ConfigError("this IADBGenerator has no latent scale yet (generator.latent_scale=null measures it "
                               "on the first training batch): generate from a trained checkpoint.")
