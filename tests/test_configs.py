@@ -57,7 +57,9 @@ def test_unknown_key_is_named() -> None:
 def test_cli_reports_unknown_key_and_missing_checkpoint(tmp_path: Path) -> None:
     unknown = run_main("vocalgen.train", ["+experiment=qvae_cpu", "optimizer.lrr=1e-3",
                                          f"paths.output_dir={tmp_path}"])
-    assert unknown.returncode != 0 and "optimizer.lrr" in unknown.stderr
+    assert unknown.returncode == 2 and "optimizer.lrr" in unknown.stderr and "Traceback" not in unknown.stderr
+    no_option = run_main("vocalgen.train", ["+experiment=no_such_system", f"paths.output_dir={tmp_path}"])
+    assert no_option.returncode == 2 and "no_such_system" in no_option.stderr
     missing = run_main("vocalgen.train", ["+experiment=qvae_cpu", f"ckpt_path={tmp_path}/gone.ckpt",
                                          f"paths.output_dir={tmp_path}"])
     assert missing.returncode != 0 and "gone.ckpt does not exist" in missing.stderr

@@ -6,9 +6,12 @@ import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.errors import CompactHydraException
 from hydra.types import RunMode
 
+from vocalgen.config import CONFIG_DIR
 from vocalgen.errors import VocalGenError
 
 Task = TypeVar("Task", bound=Callable[..., Any])
@@ -53,3 +56,29 @@ def expected_errors_end_cleanly(task: Task) -> Task:
             sys.exit(2)
 
     return wrapper  # type: ignore[return-value]
+
+
+def command(config_name: str) -> Callable[[Callable[[Any], Any]], Callable[[], Any]]:
+    """Make a task function `task(cfg)` the entry point of a command composed from `conf/<config_name>.yaml`:
+    Hydra's main (overrides, --help, -m, shell completion) around expected_errors_end_cleanly. A command
+    line Hydra cannot compose (an unknown key, a bad override, a missing config group option) keeps
+    Hydra's own short message and exits with status 2 instead of Hydra's 1, like every other expected
+    error; any other exit passes through."""
+
+    def decorate(task: Callable[[Any], Any]) -> Callable[[], Any]:
+        hydra_main = hydra.main(version_base="1.3", config_path=str(CONFIG_DIR),
+                                config_name=config_name)(expected_errors_end_cleanly(task))
+
+        @functools.wraps(task)
+        def entry_point() -> Any:
+            try:
+                return hydra_main()
+            except SystemExit as exit_:
+                # Hydra reports a composition error and exits 1 while handling it: it is the exit's context.
+                if exit_.code == 1 and isinstance(exit_.__context__, CompactHydraException):
+                    raise SystemExit(2) from None
+                raise
+
+        return entry_point
+
+    return decorate

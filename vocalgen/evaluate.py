@@ -7,13 +7,12 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from vocalgen.callbacks.config_in_checkpoint import CHECKPOINT_KEY
 from vocalgen.checkpoints import load_module, read_checkpoint, resolve_checkpoint
-from vocalgen.cli import expected_errors_end_cleanly
-from vocalgen.config import CONFIG_DIR, as_list, merge_sampling, register_resolvers, sampling_overrides
+from vocalgen.cli import command
+from vocalgen.config import as_list, merge_sampling, register_resolvers, sampling_overrides
 from vocalgen.errors import CheckpointError
 from vocalgen.evaluation.job import EvaluationJob, build_evaluations
 from vocalgen.tracking import ensure_experiment, store_uri
@@ -113,8 +112,7 @@ def evaluate(checkpoint: str, mlflow_dir: str | Path, data: DictConfig | None = 
     return metrics
 
 
-@hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="evaluate")
-@expected_errors_end_cleanly
+@command("evaluate")
 def main(cfg: DictConfig) -> None:
     options = {key: OmegaConf.to_container(cfg[key]) if OmegaConf.is_config(cfg[key]) else cfg[key]
                for key in OPTIONS}

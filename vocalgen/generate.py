@@ -5,15 +5,14 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import hydra
 from omegaconf import DictConfig
 from torch.utils.data import default_collate
 from tqdm import tqdm
 
 from vocalgen.checkpoints import load_module, resolve_checkpoint
-from vocalgen.cli import expected_errors_end_cleanly
+from vocalgen.cli import command
 from vocalgen.conditions import build_requests
-from vocalgen.config import CONFIG_DIR, as_list, merge_sampling, register_resolvers, sampling_overrides
+from vocalgen.config import as_list, merge_sampling, register_resolvers, sampling_overrides
 from vocalgen.data.audio_io import audio_files
 from vocalgen.errors import CheckpointError
 
@@ -52,8 +51,7 @@ def generate(checkpoint: str, inputs: list[Path] | None, output_dir: str | Path,
     return written
 
 
-@hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="generate")
-@expected_errors_end_cleanly
+@command("generate")
 def main(cfg: DictConfig) -> None:
     sampling = sampling_overrides(cfg)
     inputs = audio_files(cfg.input, "input") if cfg.get("input") else None

@@ -2,14 +2,13 @@
 
 from pathlib import Path
 
-import hydra
 import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from vocalgen.checkpoints import load_module, resolve_checkpoint
-from vocalgen.cli import expected_errors_end_cleanly
-from vocalgen.config import CONFIG_DIR, register_resolvers
+from vocalgen.cli import command
+from vocalgen.config import register_resolvers
 from vocalgen.data.audio_io import audio_files
 from vocalgen.data.fields import FieldReader
 from vocalgen.embedding_cache import EmbeddingCache
@@ -53,8 +52,7 @@ def retrieve(checkpoint: str, query: Path, sounds: Path, mlflow_dir: str | Path,
     return queries, candidates, query_embeddings @ keys.T, embedded
 
 
-@hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="retrieve")
-@expected_errors_end_cleanly
+@command("retrieve")
 def main(cfg: DictConfig) -> None:
     queries, sounds, scores, embedded = retrieve(cfg.checkpoint, Path(cfg.query), Path(cfg.sounds),
                                                  cfg.paths.mlflow_dir, cfg.cache_dir, cfg.which, cfg.batch_size)

@@ -4,7 +4,6 @@ import logging
 import time
 from pathlib import Path
 
-import hydra
 import lightning as L
 from hydra.utils import instantiate
 from lightning.pytorch.loggers import MLFlowLogger
@@ -15,8 +14,8 @@ from omegaconf import DictConfig, OmegaConf
 from vocalgen.callbacks.config_in_checkpoint import CHECKPOINT_KEY, ConfigInCheckpoint
 from vocalgen.callbacks.tracked_checkpoint import handed_on
 from vocalgen.checkpoints import read_checkpoint
-from vocalgen.cli import expected_errors_end_cleanly
-from vocalgen.config import CONFIG_DIR, register_resolvers
+from vocalgen.cli import command
+from vocalgen.config import register_resolvers
 from vocalgen.config_digest import config_digest
 from vocalgen.errors import ConfigError
 from vocalgen.hardware import cpu_summary
@@ -100,8 +99,7 @@ def train(cfg: DictConfig) -> float | None:
     return float(metric)
 
 
-@hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="train")
-@expected_errors_end_cleanly
+@command("train")
 def main(cfg: DictConfig) -> float | None:
     return train(cfg)
 

@@ -8,12 +8,11 @@ pipeline run: stages untouched by the swept values are trained once and reused b
 
 from pathlib import Path
 
-import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from vocalgen.cli import expected_errors_end_cleanly
-from vocalgen.config import CONFIG_DIR, register_resolvers
+from vocalgen.cli import command
+from vocalgen.config import register_resolvers
 from vocalgen.pipeline.report import next_commands, outcome_table
 from vocalgen.pipeline.runner import PipelineRunner, parent_run_tags
 from vocalgen.pipeline.spec import forced_stages, parse_pipeline, split_overrides
@@ -39,8 +38,7 @@ def run_pipeline(cfg: DictConfig, task_overrides: list[str], run_dir: Path) -> N
         print("\nnext:\n" + "\n".join(f"  {command}" for command in commands))
 
 
-@hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="run_pipeline")
-@expected_errors_end_cleanly
+@command("run_pipeline")
 def main(cfg: DictConfig) -> None:
     hydra_cfg = HydraConfig.get()
     with sigterm_as_interrupt():
