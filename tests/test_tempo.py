@@ -7,7 +7,7 @@ import torch
 from vocalgen.data.beats import even_beats, track_beats
 from vocalgen.errors import ConfigError
 from vocalgen.metrics.madmom_tempo import import_madmom
-from vocalgen.metrics.tempo import estimate_tempo, tempo_accuracy, tempo_estimator
+from vocalgen.metrics.tempo import estimate_tempo, tempo_accuracy, tempo_error, tempo_estimator
 
 SAMPLE_RATE = 24000
 
@@ -92,3 +92,8 @@ def test_tempo_reference_scores_files_of_known_tempo(tmp_path) -> None:
     table.write_text("file,beats\nmissing.wav,4\n")
     with pytest.raises(ConfigError, match="line 2: .*missing.wav does not exist"):
         main([str(table), "--root", str(tmp_path)])
+
+
+def test_tempo_error_is_the_median_relative_error() -> None:
+    assert tempo_error([100.0, 130.0, 90.0], [100.0, 100.0, 100.0]) == pytest.approx(0.1)
+    assert tempo_error([100.0, 130.0, 90.0, 200.0], [100.0] * 4) == pytest.approx(0.1)  # the lower middle value

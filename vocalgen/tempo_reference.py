@@ -15,12 +15,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from vocalgen.data.audio_io import read_audio
 from vocalgen.errors import ConfigError
-from vocalgen.metrics.tempo import ESTIMATORS, tempo_accuracy, tempo_estimator
+from vocalgen.metrics.tempo import ESTIMATORS, tempo_accuracy, tempo_error, tempo_estimator
 
 RATE = 44100  # files are read at this rate; each estimator resamples to its own
 SONIC_PI_SAMPLES = "/usr/share/sonic-pi/samples"
@@ -65,9 +64,8 @@ def looped(audio: torch.Tensor, seconds: float) -> torch.Tensor:
 
 
 def scores(estimates: Sequence[float], references: Sequence[float]) -> dict[str, float]:
-    """{"acc1", "acc2" (tempo_accuracy), "median_error": median |estimate − reference| / reference}."""
-    errors = np.abs(np.asarray(estimates) - np.asarray(references)) / np.asarray(references)
-    return {**tempo_accuracy(estimates, references), "median_error": float(np.median(errors))}
+    """{"acc1", "acc2" (tempo_accuracy), "median_error" (tempo_error: median relative error)}."""
+    return {**tempo_accuracy(estimates, references), "median_error": tempo_error(estimates, references)}
 
 
 def compare(references: list[tuple[ReferenceTempo, torch.Tensor]], estimators: dict[str, Callable],
@@ -81,8 +79,9 @@ def compare(references: list[tuple[ReferenceTempo, torch.Tensor]], estimators: d
         row = [reference.path.stem, f"{reference.seconds:.3f}", f"{reference.bpm:.1f}"]
         for name, estimate in estimators.items():
             for suffix, version in versions.items():
-                answers[f"{name}{suffix}"].append(estimate(version(audio), RATE))
-                row.append(f"{answers[f'{name}{suffix}'][-1]:.1f}")
+                bpm = estimate(version(audio), RATE)
+                answers[f"{name}{suffix}"].append(bpm)
+                row.append(f"{bpm:.1f}")
         rows.append(row)
     truth = [reference.bpm for reference, _ in references]
     return rows, {column: scores(values, truth) for column, values in answers.items()}

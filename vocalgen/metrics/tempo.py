@@ -67,3 +67,10 @@ def tempo_accuracy(estimated: Sequence[float], requested: Sequence[float]) -> di
     levels = target[:, None] * np.array(OCTAVE_FACTORS)[None, :]
     within = np.abs(estimate[:, None] - levels) <= TOLERANCE * levels
     return {"acc1": float(within[:, 0].mean()), "acc2": float(within.any(axis=1).mean())}
+
+
+def tempo_error(estimated: Sequence[float], requested: Sequence[float]) -> float:
+    """The median of |estimate − request| / request over the pairs (the lower middle value for an even count)."""
+    estimate = torch.tensor(estimated, dtype=torch.float64)
+    target = torch.tensor(requested, dtype=torch.float64)
+    return float(((estimate - target).abs() / target).median())

@@ -8,7 +8,7 @@ import torch
 from tqdm import tqdm
 
 from vocalgen.config import merge_sampling
-from vocalgen.metrics.tempo import estimate_tempo, tempo_accuracy
+from vocalgen.metrics.tempo import estimate_tempo, tempo_accuracy, tempo_error
 from vocalgen.module import VocalGenModule
 
 
@@ -32,9 +32,8 @@ def evaluate_tempo(module: VocalGenModule, bpms: Sequence[float], guidances: Seq
             estimates.append(estimate(audio[0, 0].cpu(), module.generator.sample_rate))
             table.append(f"{guidance:g},{seed + index},{bpm:g},{estimates[-1]:.2f}")
         accuracy = tempo_accuracy(estimates, requested)
-        errors = torch.tensor([abs(e - r) / r for e, r in zip(estimates, requested)])
         scores.update({f"g{guidance:g}/acc1": accuracy["acc1"], f"g{guidance:g}/acc2": accuracy["acc2"],
-                       f"g{guidance:g}/tempo_error": float(errors.median())})
+                       f"g{guidance:g}/tempo_error": tempo_error(estimates, requested)})
         for k, bpm in enumerate(requested[::per_bpm]):  # each tempo's loops are consecutive
             part = slice(k * per_bpm, (k + 1) * per_bpm)
             per_tempo = tempo_accuracy(estimates[part], requested[part])
