@@ -19,6 +19,7 @@ from vocalgen.encoders.clap.bpe_tokenizer import TokenizerNotFitted
 from vocalgen.encoders.clip_text import ClipTextEncoder
 from vocalgen.errors import CheckpointError, ConfigError
 from vocalgen.generators.image_autoencoder import ImageVAEAutoencoder
+from vocalgen.losses.reconstruction import ImageGradientL1, L1Distance
 from vocalgen.outputs import ImageOutput
 from vocalgen.pretransforms.image_latent import ImageLatentPretransform
 from vocalgen.pretransforms.image_vae import ImageVAE
@@ -161,6 +162,18 @@ def test_text_encoder_from_scratch_fits_its_tokenizer_and_keeps_it_in_the_state_
         assert fresh.is_fitted and torch.equal(fresh({"caption": CAPTIONS}), tokens)
     with pytest.raises(ConfigError, match="raise vocab_size to at least"):
         ClipTextEncoder(**TEXT, vocab_size=260).load_state_dict(encoder.state_dict())
+
+
+def test_the_image_gradient_term_sees_a_blurred_star_but_not_a_flat_offset() -> None:
+    target = torch.zeros(1, 3, 16, 16)
+    target[..., 7, 7] = 1.0                                   # one bright pixel: a star
+    blurred = target.clone()
+    blurred[..., 6:9, 6:9] = 1.0 / 9                           # the same light spread over 3 × 3
+    gradient, pixel = ImageGradientL1(), L1Distance()
+    shifted = target + pixel.distance(blurred, target)         # a flat offset with the blur's pixel L1
+    assert float(pixel.distance(shifted, target)) == pytest.approx(float(pixel.distance(blurred, target)))
+    assert float(gradient.distance(shifted, target)) == pytest.approx(0.0, abs=1e-7)
+    assert float(gradient.distance(blurred, target)) > float(pixel.distance(blurred, target))
 
 
 def test_image_autoencoder_loss_terms_are_finite_and_a_step_lowers_the_reconstruction_loss() -> None:

@@ -35,3 +35,14 @@ class MeanSquaredError(ReconstructionTerm):
 
     def distance(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return (prediction.float() - target.float()).pow(2).mean()
+
+
+class ImageGradientL1(ReconstructionTerm):
+    """Mean absolute difference of the horizontal and vertical finite differences of images [B, C, H, W]:
+    an edge term that weighs small shapes and thin lines, which a pixel L1 averages away, by their outline."""
+
+    def distance(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        difference = prediction - target
+        horizontal = difference[..., :, 1:] - difference[..., :, :-1]
+        vertical = difference[..., 1:, :] - difference[..., :-1, :]
+        return 0.5 * (horizontal.abs().mean() + vertical.abs().mean())
