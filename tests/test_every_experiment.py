@@ -11,7 +11,9 @@ from omegaconf import DictConfig, OmegaConf
 from bench.latent import untrained_checkpoint
 from tests.conftest import COMMON_TINY, EXPERIMENT_TINY, TINY_DATA, TINY_SCENES, compose_config, run_main
 from tests.test_iadb_experiments import FRAMES, LOOPS, TINY_ENCODEC, TINY_IADB
+from vocalgen import train as train_command
 from vocalgen.callbacks.config_in_checkpoint import CHECKPOINT_KEY
+from vocalgen.compilation import compiled_module_names
 from vocalgen.config import CONFIG_DIR
 from vocalgen.errors import CheckpointError, ConfigError
 from vocalgen.evaluation.job import Evaluation
@@ -92,11 +94,14 @@ def stage_links(experiment: str, stages: dict[str, Path]) -> list[str]:
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
 def test_every_experiment_fast_dev_runs(experiment: str, tiny_stages: dict[str, Path], tmp_path: Path,
-                                        data_root: Path) -> None:
+                                        data_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cfg = compose_experiment(experiment, *tiny_overrides(experiment, tmp_path, data_root),
                              *stage_links(experiment, tiny_stages), "debug=fdr", "data.cache=null")
+    built = []
+    monkeypatch.setattr(train_command, "build_module", lambda config: built.append(build_module(config)) or built[-1])
     train(cfg)
     assert not list(tmp_path.rglob("*.ckpt"))  # a fast dev run writes no checkpoint
+    compiled_module_names(built[0], cfg.compile_parts)  # what compile=true would compile exists in the model
 
 
 # the evaluations each family lists for vocalgen.evaluate (the others list none)

@@ -15,6 +15,7 @@ from vocalgen.callbacks.config_in_checkpoint import CHECKPOINT_KEY, ConfigInChec
 from vocalgen.callbacks.tracked_checkpoint import handed_on
 from vocalgen.checkpoints import read_checkpoint
 from vocalgen.cli import command
+from vocalgen.compilation import compile_parts
 from vocalgen.config import register_resolvers
 from vocalgen.config_digest import config_digest
 from vocalgen.errors import ConfigError
@@ -69,6 +70,8 @@ def train(cfg: DictConfig) -> float | None:
     log.info("machine: %s; trainer.precision=%s", cpu_summary(), cfg.trainer.precision)
     datamodule = instantiate(cfg.data)
     module = build_module(cfg)
+    if cfg.get("compile"):
+        compile_parts(module, list(cfg.get("compile_parts") or []), cfg.get("compile_mode"))
     logger = instantiate(cfg.logger, **({"run_id": resume_run_id} if resume_run_id else {}))
     trainer: L.Trainer = instantiate(cfg.trainer, logger=logger, callbacks=build_callbacks(cfg))
     tracked = isinstance(logger, MLFlowLogger) and rank_zero_only.rank == 0
