@@ -13,10 +13,13 @@ from tests.conftest import COMMON_TINY, EXPERIMENT_TINY, TINY_DATA, TINY_SCENES,
 from tests.test_iadb_experiments import FRAMES, LOOPS, TINY_ENCODEC, TINY_IADB
 from vocalgen import train as train_command
 from vocalgen.callbacks.config_in_checkpoint import CHECKPOINT_KEY
+from vocalgen.checkpoints import load_module
 from vocalgen.compilation import compiled_module_names
 from vocalgen.config import CONFIG_DIR
 from vocalgen.errors import CheckpointError, ConfigError
-from vocalgen.evaluation.job import Evaluation
+from vocalgen.evaluate import evaluate
+from vocalgen.evaluation.job import Evaluation, EvaluationJob
+from vocalgen.evaluation.vocoding import VocodingEvaluation
 from vocalgen.module import build_module
 from vocalgen.stages import resolve_stages
 from vocalgen.train import train
@@ -109,7 +112,8 @@ EVALUATIONS = {"clap": {"retrieval"}, "qvim": {"retrieval"}, "qvim_clap_align": 
                "clap2diffusion_projector": {"retrieval"}, "audioldm": {"generation"},
                "audioldm_refined": {"generation"}, "qvim_ldm": {"generation"}, "iadb_bpm": {"tempo"},
                "iadb_unconditional": {"tempo"}, "iadb_clap": {"generation"}, "iadb_bpm_clap": {"generation", "tempo"},
-               "clap2diffusion_adapters": {"image_adherence"}, "clap2diffusion_finetune": {"image_adherence"}}
+               "clap2diffusion_adapters": {"image_adherence"}, "clap2diffusion_finetune": {"image_adherence"},
+               "vocoder": {"vocoding"}, "vocos": {"vocoding"}}
 
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
@@ -180,3 +184,17 @@ def test_settings_for_a_callback_that_is_not_configured_are_named(tmp_path: Path
                              "+callbacks.gradient_norms.modules=[encoder]", "logger=csv")
     with pytest.raises(ConfigError, match="callbacks.gradient_norms has settings but no _target_"):
         train(cfg)
+
+
+def test_the_vocoding_evaluation_sets_a_vocoder_against_griffin_lim(tiny_stages: dict[str, Path],
+                                                                    tmp_path: Path) -> None:
+    metrics = evaluate(str(tiny_stages["vocoder"]), tmp_path / "mlflow", log_to_mlflow=False,
+                       embedder=str(tiny_stages["clap"]), griffin_lim_iterations=4)
+    for vocoder in ("vocoder", "griffin_lim"):
+        assert metrics[f"{vocoder}/mel"] > 0 and metrics[f"{vocoder}/stft"] > 0
+        assert -1 <= metrics[f"{vocoder}/clap_cosine"] <= 1
+    assert metrics["mel_gain"] == pytest.approx(metrics["griffin_lim/mel"] / metrics["vocoder/mel"])
+    assert metrics["mel_gain"] < 1  # an untrained vocoder is further from the clips than Griffin-Lim
+    qvim, config = load_module(tiny_stages["qvim"])
+    with pytest.raises(ConfigError, match="judges a mel vocoder; this checkpoint's generator is a RetrievalHead"):
+        VocodingEvaluation().run(EvaluationJob(qvim, config, "test", "cpu", {}, tmp_path, config["data"]))
