@@ -33,3 +33,6 @@ def test_a_checkpoint_saved_before_evaluators_were_listed_is_evaluated_as_before
     (generation,) = build_evaluations({"metrics": {}, "evaluate_conditions": ["imitation"]}, None, {}).values()
     assert isinstance(generation, GenerationEvaluation) and generation.conditions == ["imitation"]
     assert recorded_evaluators({"evaluators": None, "metrics": {"mrr": {}}}) == {}
+    loops = {"metrics": {}, "data": {"fields": {"audio_24k": {}, "beat_phase": {"_target_": "…"}}}}
+    assert [type(e) for e in build_evaluations(loops, None, {}).values()] == [TempoEvaluation]
+    assert set(recorded_evaluators({**loops, "evaluate_conditions": ["audio_48k"]})) == {"tempo", "generation"}

@@ -56,14 +56,19 @@ class Evaluation(ABC):
 
 def recorded_evaluators(config: dict[str, Any]) -> dict[str, Any]:
     """The checkpoint config's `evaluators`. Checkpoints saved before experiments listed them: a
-    retrieval evaluation when the config has epoch-level `metrics`, else generation quality from its
-    `evaluate_conditions`."""
+    retrieval evaluation when the config has epoch-level `metrics`; tempo control when its data has a
+    `beat_phase` field (the α-blending loop models), with generation quality too when it lists
+    `evaluate_conditions`; else generation quality from its `evaluate_conditions`."""
     if "evaluators" in config:
         return dict(config["evaluators"] or {})
     if config.get("metrics"):
         return {"retrieval": {"_target_": "vocalgen.evaluation.retrieval.RetrievalEvaluation"}}
-    return {"generation": {"_target_": "vocalgen.evaluation.generation.GenerationEvaluation",
-                           "conditions": config.get("evaluate_conditions")}}
+    generation = {"generation": {"_target_": "vocalgen.evaluation.generation.GenerationEvaluation",
+                                 "conditions": config.get("evaluate_conditions")}}
+    if ((config.get("data") or {}).get("fields") or {}).get("beat_phase"):
+        tempo = {"tempo": {"_target_": "vocalgen.evaluation.tempo.TempoEvaluation"}}
+        return {**tempo, **generation} if config.get("evaluate_conditions") else tempo
+    return generation
 
 
 def build_evaluations(config: dict[str, Any], selected: list[str] | None,
