@@ -53,6 +53,10 @@ def test_kl_is_zero_for_the_prior_and_matches_the_closed_form() -> None:
     mu, logvar = torch.full((1, 2), 1.0), torch.full((1, 2), math.log(2.0))
     expected = 2 * 0.5 * (2.0 + 1.0 - 1.0 - math.log(2.0))
     assert kl({"mu": mu, "logvar": logvar}).item() == pytest.approx(expected, rel=1e-5)
+    # per element of a [1, 3, 4, 4] target: the same KL over its 48 elements (SD's balance beside a mean L1)
+    per_pixel = GaussianKL(per_element_of="target")
+    outputs = {"mu": mu, "logvar": logvar, "target": torch.zeros(1, 3, 4, 4)}
+    assert per_pixel(outputs).item() == pytest.approx(expected / 48, rel=1e-5)
 
 
 @pytest.mark.parametrize("term", [L1Distance(), MultiScaleSTFTLoss((256, 512)),
