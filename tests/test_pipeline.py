@@ -179,6 +179,19 @@ def test_a_terminated_pipeline_passes_sigterm_on_to_its_stage_and_waits_for_it(m
     assert started[0].returncode == 3  # ended by its own SIGTERM handler, after its half-second of saving
 
 
+def test_a_sigint_sent_to_the_pipeline_alone_is_passed_on_to_its_stage(monkeypatch) -> None:
+    """`kill -INT PID` (no terminal: the stage did not get it too) reaches the stage, which is waited for."""
+    started, popen = [], subprocess.Popen
+    monkeypatch.setattr(subprocess, "Popen", lambda command: started.append(popen(command)) or started[-1])
+    stage = ("import signal, sys, time\n"
+             "signal.signal(signal.SIGINT, lambda *_: (time.sleep(0.5), sys.exit(4)))\n"
+             "time.sleep(60)")
+    threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT)).start()
+    with pytest.raises(KeyboardInterrupt):
+        runner.run_child([sys.executable, "-c", stage])
+    assert started[0].returncode == 4  # ended by its own SIGINT handler, after its half-second of saving
+
+
 def compose_pipeline(name: str, *overrides: str):
     return compose_config("run_pipeline", f"+pipeline={name}", *overrides)
 

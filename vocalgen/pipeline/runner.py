@@ -2,6 +2,7 @@
 dependency order reuses a finished run of the same config, resumes a broken one, or trains it as a
 `python -m vocalgen.train` child process nested under the pipeline's MLflow run."""
 
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from vocalgen.config_digest import config_digest
 from vocalgen.errors import ConfigError, VocalGenError
 from vocalgen.pipeline.runs import StageRun, last_checkpoint, resumable_run, reusable_run, runs_with_digest, stage_run
 from vocalgen.pipeline.spec import PipelineSpec, StageSpec
-from vocalgen.pipeline.termination import Terminated
+from vocalgen.pipeline.termination import Terminated, interrupted_from_the_terminal
 from vocalgen.tracking import CHECKPOINT_DIR_TAG, ensure_experiment, store_uri
 
 MLFLOW_LOGGER = "vocalgen.tracking.make_mlflow_logger"
@@ -159,14 +160,16 @@ class PipelineRunner:
 
 def run_child(command: list[str]) -> int:
     """Run `command` as a child process and return its exit status. On Ctrl-C (which the child gets
-    too) or SIGTERM (passed on to it) the child is waited for, so that it saves its last.ckpt and
-    marks its run KILLED."""
+    too), a SIGINT sent to the pipeline alone or SIGTERM (both passed on to it) the child is waited for,
+    so that it saves its last.ckpt and marks its run KILLED."""
     process = subprocess.Popen(command)
     try:
         return process.wait()
     except KeyboardInterrupt as interrupt:
         if isinstance(interrupt, Terminated):
             process.terminate()
+        elif not interrupted_from_the_terminal():
+            process.send_signal(signal.SIGINT)
         process.wait()
         raise
 

@@ -2,7 +2,9 @@
 the running stage saves its last.ckpt and marks its run KILLED, then the pipeline's own run is marked
 KILLED, so that the same command resumes where it stopped."""
 
+import os
 import signal
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
@@ -25,3 +27,13 @@ def sigterm_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def interrupted_from_the_terminal() -> bool:
+    """Whether a SIGINT here is the terminal's Ctrl-C, which every process of the foreground job (a running
+    stage with it) gets: this process is in the terminal's foreground process group. Without a terminal
+    (nohup, a scheduler, `kill -INT PID`) the signal reached this process alone."""
+    try:
+        return os.tcgetpgrp(sys.stdin.fileno()) == os.getpgrp()
+    except (OSError, ValueError):  # stdin is no terminal, or closed
+        return False
