@@ -224,7 +224,7 @@ def test_an_image_vae_stage_loads_as_a_pretransform_by_kind(tmp_path: Path) -> N
     state = torch.load(checkpoint, weights_only=True)["state_dict"]
     loaded = pretransform.vae.state_dict()
     assert all(torch.equal(value, state[f"generator.vae.{name}"]) for name, value in loaded.items())
-    assert pretransform.latent_shape == (4, 8, 8) and pretransform.encode(images(size=32)).shape == (2, 4, 8, 8)
+    assert pretransform.latent_shape == (8, 8, 8) and pretransform.encode(images(size=32)).shape == (2, 8, 8, 8)
     later.stage_inputs.image_vae_checkpoint.kind = ["mel_vae"]
     with pytest.raises(CheckpointError, match="is a 'image_vae' stage.*needs a mel_vae"):
         resolve_stages(later)
