@@ -186,9 +186,14 @@ def test_a_sigint_sent_to_the_pipeline_alone_is_passed_on_to_its_stage(monkeypat
     stage = ("import signal, sys, time\n"
              "signal.signal(signal.SIGINT, lambda *_: (time.sleep(0.5), sys.exit(4)))\n"
              "time.sleep(60)")
+    # Python's own SIGINT handler, even where this test runs with SIGINT ignored (started in the background)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT)).start()
-    with pytest.raises(KeyboardInterrupt):
-        runner.run_child([sys.executable, "-c", stage])
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            runner.run_child([sys.executable, "-c", stage])
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert started[0].returncode == 4  # ended by its own SIGINT handler, after its half-second of saving
 
 
