@@ -1,5 +1,6 @@
 """The pre-encoded item cache (data.cache): what goes in comes back, once, and only for the same weights."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -48,3 +49,16 @@ def test_a_cache_of_other_weights_is_refused_by_name(dataset, tmp_path: Path) ->
     pre_encoded(dataset, encode, tmp_path / "cache", {"pretransform": "a", "encoder": "b"}, batch_size=4)
     with pytest.raises(ConfigError, match=r"data.cache=.*cache was pre-encoded by other weights \(pretransform a → c"):
         pre_encoded(dataset, encode, tmp_path / "cache", {"pretransform": "c", "encoder": "b"}, batch_size=4)
+
+
+def test_each_caption_of_a_clip_has_its_own_entry(dataset, tmp_path: Path) -> None:
+    """A text encoder's output is cached too, and AudioCaps-style tables give a clip several captions."""
+    clip = dataset.pairs[0]
+    twice = ImitationPairDataset([replace(clip, caption="a dog barks"), replace(clip, caption="rain falls")],
+                                 dataset.fields)
+
+    def caption_length(batch: dict) -> dict:
+        return {"latents": batch["audio"][:, 0, :4], "encoded": torch.tensor([float(len(c)) for c in batch["caption"]])}
+
+    cached = pre_encoded(twice, caption_length, tmp_path / "cache", {"pretransform": "a", "encoder": "b"}, batch_size=2)
+    assert [float(cached[i]["encoded"]) for i in range(2)] == [11.0, 10.0]

@@ -2,6 +2,8 @@
 scenes (determinism, scene and sound-driven element in the pictures) and their datamodule."""
 
 import csv
+import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +20,7 @@ from vocalgen.data.datamodule import ImitationDataModule
 from vocalgen.data.fields import ImageField, WaveformField
 from vocalgen.data.splits import split_pairs
 from vocalgen.data.synthetic.pictures import BIRD_DARK, BIRD_PALE, RAIN, draw_scene, picture
-from vocalgen.data.synthetic.scenes import SCENE_CAPTIONS, ensure_synthetic_scenes
+from vocalgen.data.synthetic.scenes import SCENE_CAPTIONS, ensure_synthetic_scenes, sound_caption
 from vocalgen.data.vimsketch import ImitationPair
 from vocalgen.errors import BadImageFile, ConfigError
 
@@ -69,6 +71,19 @@ def test_bad_rows_name_the_csv_line(tmp_path: Path, rows: str, message: str) -> 
     (root / "train" / "captions.csv").write_text(rows)
     with pytest.raises(ConfigError, match=message):
         index_audiocaps_frames(root)
+
+
+def test_the_caption_column_is_chosen(tmp_path: Path) -> None:
+    root = frames_tree(tmp_path)
+    (root / "train" / "captions.csv").write_text("id,caption,sound\na,a red wall,a dog barks\nb,a door,rain\n")
+    pairs = index_audiocaps_frames(root, caption_column=["sound", "caption"])  # val/ has no "sound": its caption
+    assert [p.caption for p in pairs] == ["a dog barks", "rain", "a red room"]
+    assert [p.caption for p in index_audiocaps_frames(root)] == ["a red wall", "a door", "a red room"]
+    with pytest.raises(ConfigError, match=r"val/captions.csv: has none of the caption columns \['sound'\]"):
+        index_audiocaps_frames(root, caption_column="sound")
+    (root / "train" / "captions.csv").write_text("id,caption,sound\na,a red wall,\n")
+    with pytest.raises(ConfigError, match=r"train/captions.csv line 2: the sound of 'a' is empty"):
+        index_audiocaps_frames(root, caption_column=["sound", "caption"])
 
 
 def test_missing_captions_or_split_folders_are_named(tmp_path: Path) -> None:
@@ -162,6 +177,8 @@ def test_synthetic_scenes_layout(scenes: Path) -> None:
                                                                "Dog bark", "Car horn")}
     for row in rows:
         assert row["caption"] in SCENE_CAPTIONS[row["scene"]]  # the scene only, never the sound
+        assert row["sound_caption"] == sound_caption(row["label"], {key: float(row[key]) for key in ("count", "f0")
+                                                                    if row[key]})
         info = sf.info(scenes / row["split"] / "audio" / f"{row['id']}.wav")
         assert (info.samplerate, info.channels, info.subtype, info.frames) == (16000, 1, "PCM_16", 16000)
         assert frame(scenes, row).shape == (32, 32, 3)
@@ -180,6 +197,36 @@ def test_synthetic_scenes_are_deterministic_by_seed(scenes: Path, tmp_path: Path
         ensure_synthetic_scenes(scenes.parent, **{**TINY, "n_items": 31})
     with pytest.raises(ValueError, match="image_size >= 32"):
         ensure_synthetic_scenes(tmp_path / "small", **{**TINY, "image_size": 16})
+
+
+def test_the_sound_caption_says_what_is_heard() -> None:
+    def caption(label: str, **params: float) -> str:
+        return sound_caption(label, params)
+
+    assert caption("Dog bark", f0=250.0, count=3) == "a big dog barks three times"
+    assert caption("Dog bark", f0=600.0, count=1) == "a small dog barks once"
+    assert caption("Bird chirp", count=8, f_start=4000.0) == "a bird chirps eight times"
+    assert caption("Explosion", decay_seconds=0.5) == "a loud explosion booms"
+    assert caption("Car horn", f0=400.0, count=12) == "a car horn honks 12 times"
+
+
+def test_a_folder_of_an_older_generator_is_rebuilt(scenes: Path, tmp_path: Path) -> None:
+    old = tmp_path / "old" / "Synthetic_Scenes"
+    shutil.copytree(scenes, old)
+    marker = json.loads((old / ".complete.json").read_text())
+    assert marker.pop("version") == 2
+    (old / ".complete.json").write_text(json.dumps(marker))  # as version 1 wrote it: no sound_caption either
+    for split in ("train", "val", "test"):
+        rows = rows_of(old)
+        with (old / split / "captions.csv").open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, ["id", "caption"], extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(row for row in rows if row["split"] == split)
+    ensure_synthetic_scenes(old.parent, **TINY)
+    assert rows_of(old) == rows_of(scenes)
+    (old / ".complete.json").write_text(json.dumps({**marker, "seed": 5}))  # other parameters: never deleted
+    with pytest.raises(ValueError, match="delete that folder"):
+        ensure_synthetic_scenes(old.parent, **TINY)
 
 
 def test_birds_count_the_chirps(scenes: Path) -> None:

@@ -23,10 +23,11 @@ Encode = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 def item_key(dataset: ImitationPairDataset, index: int) -> str:
-    """sha1 of the pair's files and every field's settings: the name of its cache entry."""
+    """sha1 of the pair's files, its caption (a text encoder's output is cached too; a clip may have several)
+    and every field's settings: the name of its cache entry."""
     pair = dataset.pairs[index]
     fields = sorted((name, reader.fingerprint) for name, reader in dataset.fields.items())
-    return hashlib.sha1(f"{pair.imitation}|{pair.reference}|{fields}".encode()).hexdigest()
+    return hashlib.sha1(f"{pair.imitation}|{pair.reference}|{pair.caption}|{fields}".encode()).hexdigest()
 
 
 def check_manifest(folder: Path, fingerprint: dict[str, str]) -> None:

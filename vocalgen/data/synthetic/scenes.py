@@ -4,10 +4,13 @@ audiocaps_frames layout (once, atomically, deterministically), for CLAP2Diffusio
 
 Item i shows scene SCENE_NAMES[i % 5] with the visual element of sound class
 SOUND_CLASSES[(i // 5) % 6] drawn from that sound's parameters (see pictures.ELEMENTS); its caption
-names the scene only, so the element has to come from the audio.
+names the scene only, so the element has to come from the audio; a second column, sound_caption, describes
+the sound as an AudioCaps caption would (for stages that align audio with text, such as CLAP2Diffusion's
+projector).
 """
 
 import csv
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +37,19 @@ SCENE_CAPTIONS = {
     "night sky": ("a starry night sky", "the moon over a dark landscape", "a clear night with stars",
                   "stars above a field at night"),
 }
+SOUND_CAPTIONS = {  # "{times}": the sound's count as words ("twice", "five times"); "{size}": the dog's
+    "Explosion": "a loud explosion booms",
+    "Water drip": "water drips {times}",
+    "Bird chirp": "a bird chirps {times}",
+    "Siren rising": "a siren wails, rising {times}",
+    "Dog bark": "a {size} dog barks {times}",
+    "Car horn": "a car horn honks {times}",
+}
+TIMES = ("once", "twice", "three times", "four times", "five times", "six times", "seven times", "eight times")
+BIG_DOG_F0 = 400.0  # Hz: below, a big dog (pictures draw the dog longer the lower its bark)
 PARAM_COLUMNS = ("count", "f0", "decay_seconds", "f_start", "f_end", "sweep_seconds")
-CSV_COLUMNS = ("id", "caption", "label", "scene", *PARAM_COLUMNS)
+CSV_COLUMNS = ("id", "caption", "sound_caption", "label", "scene", *PARAM_COLUMNS)
+VERSION = 2  # of the generator: 2 added sound_caption; a folder an older one built is rebuilt
 
 
 def ensure_synthetic_scenes(
@@ -51,8 +65,8 @@ def ensure_synthetic_scenes(
     """Generate (once) and return `root/Synthetic_Scenes` in the audiocaps_frames layout: for each of
     `n_items` items, `<split>/audio/scene_<i>.wav` (mono 16-bit, `seconds` at `sample_rate`),
     `<split>/frames/scene_<i>.png` (RGB, `image_size` px square) and a row of `<split>/captions.csv`
-    (id, caption, label = the sound class, scene, and the sound's parameters: count, f0, …; empty
-    where the class has none). Splits: a seeded shuffle sends round(n_items × fraction) items to
+    (id, caption, sound_caption, label = the sound class, scene, and the sound's parameters: count, f0,
+    …; empty where the class has none). Splits: a seeded shuffle sends round(n_items × fraction) items to
     val and to test, the rest to train. Item i depends only on (seed, i).
 
     An existing folder is reused when its `.complete.json` holds the same parameters; otherwise a
@@ -61,7 +75,7 @@ def ensure_synthetic_scenes(
     params = {"seed": seed, "n_items": n_items, "image_size": image_size, "sample_rate": sample_rate,
               "seconds": seconds, "val_fraction": val_fraction, "test_fraction": test_fraction}
     _validate(params)
-    return ensure_built(Path(root) / SCENES_DIR, params, lambda folder: _write_scenes(folder, params))
+    return ensure_built(Path(root) / SCENES_DIR, params, lambda folder: _write_scenes(folder, params), VERSION)
 
 
 def _validate(params: dict[str, Any]) -> None:
@@ -114,7 +128,16 @@ def _write_scenes(folder: Path, params: dict[str, Any]) -> None:
                 writer.writerows(split_rows)
 
 
+def sound_caption(class_name: str, params: Mapping[str, float]) -> str:
+    """What a sound of `class_name` with `params` is, e.g. "a small dog barks three times"."""
+    count = int(params.get("count", 1))
+    times = TIMES[count - 1] if 1 <= count <= len(TIMES) else f"{count} times"
+    size = "big" if params.get("f0", 0.0) < BIG_DOG_F0 else "small"
+    return SOUND_CAPTIONS[class_name].format(times=times, size=size)
+
+
 def _row(item: str, scene: str, sound: Sound, caption: str) -> dict[str, str]:
     """captions.csv row: the sound's parameters formatted to 6 significant digits, absent ones left out."""
     values = {key: f"{sound.params[key]:.6g}" for key in PARAM_COLUMNS if key in sound.params}
-    return {"id": item, "caption": caption, "label": sound.class_name, "scene": scene, **values}
+    return {"id": item, "caption": caption, "sound_caption": sound_caption(sound.class_name, sound.params),
+            "label": sound.class_name, "scene": scene, **values}

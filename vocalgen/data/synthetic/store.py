@@ -1,6 +1,7 @@
 """Writing a generated folder once, atomically, with a `.complete.json` marker of its parameters."""
 
 import json
+import logging
 import os
 import shutil
 from collections.abc import Callable
@@ -13,17 +14,33 @@ import soundfile as sf
 MARKER = ".complete.json"
 
 
-def ensure_built(target: Path, params: dict[str, Any], write: Callable[[Path], None]) -> Path:
+def ensure_built(target: Path, params: dict[str, Any], write: Callable[[Path], None], version: int = 1) -> Path:
     """Return `target`, first generating it with `write(folder)` when it does not exist.
 
     `write` fills a hidden sibling folder that is renamed into place after the marker (holding
-    `params`) is written, so an interrupted build leaves nothing. An existing folder is reused when
-    its marker holds the same parameters; otherwise a ValueError names it.
+    `params`, and `version` when above 1) is written, so an interrupted build leaves nothing. An existing
+    folder is reused when its marker holds the same parameters; one that a generator of an older
+    `version` built with them is rebuilt (what it holds is all generated); otherwise a ValueError names it.
     """
+    marked = {**params, "version": version} if version > 1 else dict(params)
+    if target.exists() and _outdated(target, params, version):
+        logging.getLogger(__name__).warning("%s was built by an older version of its generator: rebuilding it.",
+                                            target)
+        shutil.rmtree(target)
     if not target.exists():
-        _build(target, params, write)
-    _check_existing(target, params)
+        _build(target, marked, write)
+    _check_existing(target, marked)
     return target
+
+
+def _outdated(target: Path, params: dict[str, Any], version: int) -> bool:
+    """Whether `target`'s marker holds `params` written by a generator version below `version`."""
+    marker = target / MARKER
+    if not marker.is_file():
+        return False
+    stored = json.loads(marker.read_text(encoding="utf-8"))
+    stored_version = stored.pop("version", 1)
+    return stored == params and stored_version < version
 
 
 def _check_existing(target: Path, params: dict[str, Any]) -> None:
