@@ -1,14 +1,11 @@
 """Epoch-level retrieval evaluation: collect query/key embeddings, rank deduplicated keys."""
 
-from collections.abc import Callable
-
 import torch
 from torch import Tensor
 
 from vocalgen.interfaces import Batch, Outputs
+from vocalgen.metrics.epoch_parts import Gather, join_parts
 from vocalgen.metrics.ranking import mean_reciprocal_rank, ndcg, ranks_of_targets, top_k_accuracy
-
-Gather = Callable[[Tensor], Tensor]
 
 
 def unique_keys(keys: Tensor, key_ids: Tensor) -> tuple[Tensor, Tensor]:
@@ -66,10 +63,7 @@ class RetrievalEvaluator:
     def compute(self, gather: Gather | None = None) -> dict[str, float]:
         if not self.parts:
             return {}
-        joined = {name: torch.cat(values) for name, values in self.parts.items()}
-        if gather is not None:
-            joined = {name: gather(value).reshape(-1, *value.shape[1:]) for name, value in joined.items()}
-        joined = {name: value.cpu() for name, value in joined.items()}
+        joined = join_parts(self.parts, gather)
         metrics = retrieval_scores(joined["query"], joined["key"], joined["key_id"], joined["label"], self.top_k)
         if self.recall_names:
             metrics = {name.replace("top", "recall"): value for name, value in metrics.items()}
