@@ -109,7 +109,7 @@ def test_every_experiment_fast_dev_runs(experiment: str, tiny_stages: dict[str, 
 
 # the evaluations each family lists for vocalgen.evaluate (the others list none)
 EVALUATIONS = {"clap": {"retrieval"}, "qvim": {"retrieval"}, "qvim_clap_align": {"retrieval"},
-               "clap2diffusion_projector": {"retrieval"}, "audioldm": {"generation"},
+               "clap2diffusion_projector": {"retrieval", "sound_classes"}, "audioldm": {"generation"},
                "audioldm_refined": {"generation"}, "qvim_ldm": {"generation"}, "iadb_bpm": {"tempo"},
                "iadb_unconditional": {"tempo"}, "iadb_clap": {"generation"}, "iadb_bpm_clap": {"generation", "tempo"},
                "clap2diffusion_adapters": {"image_adherence"}, "clap2diffusion_finetune": {"image_adherence"},
