@@ -1,7 +1,6 @@
 """Class separability: whether a module's embeddings of a split still tell the items' classes apart."""
 
-from vocalgen.evaluation.job import Evaluation, EvaluationJob, EvaluationResult
-from vocalgen.evaluation.retrieval import split_metrics
+from vocalgen.evaluation.job import Evaluation, EvaluationJob, EvaluationResult, split_metrics
 from vocalgen.metrics.class_separability import ClassSeparabilityEvaluator
 
 

@@ -2,12 +2,15 @@
 
 import inspect
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import torch
 from hydra.utils import get_class, instantiate
 from omegaconf import OmegaConf
+from tqdm import tqdm
 
 from vocalgen.errors import ConfigError
 from vocalgen.module import VocalGenModule
@@ -52,6 +55,20 @@ class Evaluation(ABC):
 
     @abstractmethod
     def run(self, job: EvaluationJob) -> EvaluationResult: ...
+
+
+def split_metrics(job: EvaluationJob, evaluators: Sequence[Any]) -> dict[str, float]:
+    """Every batch of the job's split through the module into epoch-level `evaluators` (reset first, each
+    with update(outputs, batch) and compute()); their metrics."""
+    for evaluator in evaluators:
+        evaluator.reset()
+    with torch.no_grad():
+        for batch in tqdm(job.datamodule().loader(job.split, shuffle=False), desc="evaluating", unit="batch"):
+            batch = job.module.transfer_batch_to_device(batch, job.module.device, 0)
+            outputs = job.module(batch)
+            for evaluator in evaluators:
+                evaluator.update(outputs, batch)
+    return {name: value for evaluator in evaluators for name, value in evaluator.compute().items()}
 
 
 def recorded_evaluators(config: dict[str, Any]) -> dict[str, Any]:

@@ -18,40 +18,34 @@ def ensure_built(target: Path, params: dict[str, Any], write: Callable[[Path], N
     """Return `target`, first generating it with `write(folder)` when it does not exist.
 
     `write` fills a hidden sibling folder that is renamed into place after the marker (holding
-    `params`, and `version` when above 1) is written, so an interrupted build leaves nothing. An existing
-    folder is reused when its marker holds the same parameters; one that a generator of an older
-    `version` built with them is rebuilt (what it holds is all generated); otherwise a ValueError names it.
+    `params` and the generator's `version`) is written, so an interrupted build leaves nothing. An existing
+    folder is reused when its marker holds the same parameters and version (a marker without a version is
+    version 1); one that an older version built with the same parameters is rebuilt (what it holds is all
+    generated); otherwise a ValueError names it.
     """
-    marked = {**params, "version": version} if version > 1 else dict(params)
-    if target.exists() and _outdated(target, params, version):
+    stored = _marker(target)
+    if stored is not None and stored[0] == params and stored[1] < version:
         logging.getLogger(__name__).warning("%s was built by an older version of its generator: rebuilding it.",
                                             target)
         shutil.rmtree(target)
     if not target.exists():
-        _build(target, marked, write)
-    _check_existing(target, marked)
+        _build(target, {**params, "version": version}, write)
+        stored = _marker(target)
+    if stored != (params, version):
+        found = f"was built with {stored[0]} (version {stored[1]})" if stored else f"has no {MARKER} (incomplete or " \
+            "not synthetic)"
+        raise ValueError(f"{target} {found}, but {params} (version {version}) was requested; delete that folder or "
+                         "choose another root.")
     return target
 
 
-def _outdated(target: Path, params: dict[str, Any], version: int) -> bool:
-    """Whether `target`'s marker holds `params` written by a generator version below `version`."""
+def _marker(target: Path) -> tuple[dict[str, Any], int] | None:
+    """(the parameters, the generator version; 1 when not written) of `target`'s marker; None without one."""
     marker = target / MARKER
     if not marker.is_file():
-        return False
+        return None
     stored = json.loads(marker.read_text(encoding="utf-8"))
-    stored_version = stored.pop("version", 1)
-    return stored == params and stored_version < version
-
-
-def _check_existing(target: Path, params: dict[str, Any]) -> None:
-    """Raise ValueError unless `target` is a complete folder built with `params`."""
-    marker = target / MARKER
-    stored = json.loads(marker.read_text(encoding="utf-8")) if marker.is_file() else None
-    if stored != params:
-        found = f"was built with {stored}" if stored else f"has no {MARKER} (incomplete or not synthetic)"
-        raise ValueError(
-            f"{target} {found}, but {params} was requested; delete that folder or choose another root."
-        )
+    return stored, int(stored.pop("version", 1))
 
 
 def _build(target: Path, params: dict[str, Any], write: Callable[[Path], None]) -> None:
