@@ -53,11 +53,8 @@ P ?= audioldm_refined_cpu
 pipeline: $(STAMP)  ## a whole system, stage by stage (P=audioldm_refined_cpu, vocaldm_cpu, iadb_cpu, …; ARGS=overrides)
 	$(PY) -m vocalgen.pipeline +pipeline=$(P) $(ARGS)
 
-bench: $(STAMP)  ## throughput: Trainer vs plain loop, feature/retrieval/latent caches, generation speed
-	$(PY) -m bench.run $(ARGS)
-	$(PY) -m bench.run --experiment qvim_cpu $(ARGS)
-	$(PY) -m bench.latent --system audioldm $(ARGS)
-	$(PY) -m bench.latent --system iadb $(ARGS)
+bench: $(STAMP)  ## one table: each system's throughput in fp32 / bf16 / compiled, caches, overhead (ARGS=--systems …)
+	$(PY) -m bench.table $(ARGS)
 
 lint: $(STAMP)  ## ruff
 	$(VENV)/bin/ruff check vocalgen tests bench

@@ -1,7 +1,8 @@
-"""`make bench` for the latent generators: training throughput with the pre-encoded latent cache
-(data.cache) vs encoding every batch on the fly, and generation speed (seconds of audio per second).
+"""Bench of the latent generators: training throughput with the pre-encoded latent cache (data.cache) in each
+variant (fp32, bf16, compiled: bench/variants.py), its speed-up over encoding every batch on the fly, and
+generation speed (seconds of audio per second) in each variant.
 
-    python -m bench.latent --system audioldm|iadb [--steps 20] [--warmup 3] [override …]
+    python -m bench.latent --system audioldm|iadb [--steps 20] [--warmup 3] [--variants …] [override …]
         [--common OVERRIDE …]            applied to the stage experiments too (data root, paths)
         [--stage EXPERIMENT:OVERRIDE …]  applied to one stage experiment (e.g. mel_vae_cpu:epochs=1)
 
@@ -19,10 +20,13 @@ import torch
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig, OmegaConf
 
-from bench.run import StepTimer, print_figures
+from bench.report import Row, format_table
+from bench.run import StepTimer, parse_variants
+from bench.variants import VARIANTS, autocast_for
 from vocalgen.callbacks.config_in_checkpoint import CHECKPOINT_KEY
 from vocalgen.config import CONFIG_DIR, register_resolvers
 from vocalgen.module import build_module
+from vocalgen.speedups import apply_speedups
 from vocalgen.stages import resolve_stages
 
 SYSTEMS = {
@@ -51,13 +55,16 @@ def untrained_checkpoint(experiment: str, overrides: list[str], path: Path) -> P
 
 
 def training_throughput(cfg: DictConfig, steps: int, warmup: int) -> float:
-    """Training samples per second through the Trainer with the experiment's own data pipeline."""
+    """Training samples per second through the Trainer with the experiment's own data pipeline, in the
+    config's precision and with its speed options."""
     from hydra.utils import instantiate
 
     L.seed_everything(cfg.seed)
     module = build_module(cfg)
+    apply_speedups(module, cfg)
     timer = StepTimer(warmup)
-    trainer = L.Trainer(max_epochs=1000, max_steps=warmup + steps, accelerator="cpu", devices=1, callbacks=[timer],
+    trainer = L.Trainer(max_epochs=1000, max_steps=warmup + steps, accelerator="cpu", devices=1,
+                        precision=cfg.trainer.precision, callbacks=[timer],
                         num_sanity_val_steps=0, limit_val_batches=0, logger=False, enable_checkpointing=False,
                         enable_progress_bar=False, enable_model_summary=False)
     trainer.fit(module, datamodule=instantiate(cfg.data))
@@ -65,54 +72,65 @@ def training_throughput(cfg: DictConfig, steps: int, warmup: int) -> float:
 
 
 def generation_speed(cfg: DictConfig, sampling_steps: int, clips: int) -> float:
-    """Seconds of audio generated per second of wall time, `clips` clips in one batch."""
+    """Seconds of audio generated per second of wall time, `clips` clips in one batch, in the config's
+    precision (bf16 autocast for bf16-mixed) and with its speed options; after one untimed 1-step generation
+    (which compiles the network when the config compiles it)."""
     module = build_module(cfg).eval()
+    apply_speedups(module, cfg)
     generator = module.generator
     generator.latent_scale.fill_(1.0)  # untrained: any scale serves for timing
     condition = torch.randn(clips, generator.condition_dim) if hasattr(generator, "condition_dim") else {
         "beat_phase": torch.rand(clips, generator.frames)}
-    started = time.perf_counter()
-    with torch.no_grad():
+    with torch.no_grad(), autocast_for(cfg):
+        generator.generate(condition, steps=1, guidance=2.0, seed=0)
+        started = time.perf_counter()
         audio = generator.generate(condition, steps=sampling_steps, guidance=2.0, seed=0)
     return audio.shape[0] * audio.shape[-1] / generator.sample_rate / (time.perf_counter() - started)
 
 
-def main(argv: list[str] | None = None) -> dict[str, float]:
+def latent_rows(system: str, overrides: list[str], variants: list[str], scratch: Path, steps: int = 20,
+                warmup: int = 3, clips: int = 4, common: list[str] = (), stage: list[str] = ()) -> list[Row]:
+    """The bench's rows for `system` (a key of SYSTEMS): training with the latent cache per variant, the cache's
+    speed-up (first variant) and generation speed per variant and step count. `common` overrides every
+    experiment composed, `stage` holds EXPERIMENT:OVERRIDE items for one earlier stage."""
+    spec = SYSTEMS[system]
+    common = [f"paths.run_dir={scratch}/run", *common]
+    links = []
+    for key, experiment in spec["stages"].items():
+        stage_overrides = [item.split(":", 1)[1] for item in stage if item.split(":", 1)[0] == experiment]
+        path = untrained_checkpoint(experiment, [*common, *stage_overrides], scratch / f"{experiment}.ckpt")
+        links.append(f"{key}={path}")
+    base = [*common, *links, *overrides]
+    cached = {variant: compose_experiment(spec["experiment"], [*base, f"data.cache={scratch}/latents",
+                                                               *VARIANTS[variant]]) for variant in variants}
+    on_the_fly = compose_experiment(spec["experiment"], [*base, "data.cache=null", *VARIANTS[variants[0]]])
+    name = f"{spec['experiment']} (batch {on_the_fly.data.batch_size})"
+    train = {variant: training_throughput(cfg, steps, warmup) for variant, cfg in cached.items()}
+    rows = [Row(name, "train samples/s, pre-encoded latent cache", train),
+            Row(name, "speed-up of the latent cache over encoding every batch",
+                {variants[0]: train[variants[0]] / training_throughput(on_the_fly, steps, warmup)})]
+    for sampling_steps in spec["sampling_steps"]:
+        rows.append(Row(name, f"generation, s of audio / s, {sampling_steps} steps, {clips} clips",
+                        {variant: generation_speed(cfg, sampling_steps, clips) for variant, cfg in cached.items()}))
+    return rows
+
+
+def main(argv: list[str] | None = None) -> list[Row]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--system", choices=sorted(SYSTEMS), default="audioldm")
     parser.add_argument("--steps", type=int, default=20, help="timed optimizer steps per measurement")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps first")
     parser.add_argument("--clips", type=int, default=4, help="clips generated at once for the generation figures")
+    parser.add_argument("--variants", type=parse_variants, default=list(VARIANTS), help="comma-separated")
     parser.add_argument("--common", action="append", default=[], help="override for every experiment composed")
     parser.add_argument("--stage", action="append", default=[], help="EXPERIMENT:OVERRIDE for one stage")
     parser.add_argument("overrides", nargs="*", help="Hydra overrides of the benchmarked experiment")
     args = parser.parse_args(argv)
-    system = SYSTEMS[args.system]
     with tempfile.TemporaryDirectory(prefix="vocalgen-bench-") as scratch_name:
-        scratch = Path(scratch_name)
-        common = [f"paths.run_dir={scratch}/run", *args.common]
-        links = []
-        for key, stage in system["stages"].items():
-            stage_overrides = [o.split(":", 1)[1] for o in args.stage if o.split(":", 1)[0] == stage]
-            path = untrained_checkpoint(stage, [*common, *stage_overrides], scratch / f"{stage}.ckpt")
-            links.append(f"{key}={path}")
-        base = [*common, *links, *args.overrides]
-        on_the_fly = compose_experiment(system["experiment"], [*base, "data.cache=null"])
-        cached = compose_experiment(system["experiment"], [*base, f"data.cache={scratch}/latents"])
-        figures = {
-            "train samples/s, encoding every batch (VAE/EnCodec + encoder)":
-                training_throughput(on_the_fly, args.steps, args.warmup),
-            "train samples/s, pre-encoded latent cache (data.cache)": training_throughput(cached, args.steps,
-                                                                                         args.warmup),
-        }
-        figures["speed-up of the latent cache"] = figures["train samples/s, pre-encoded latent cache (data.cache)"] / \
-            figures["train samples/s, encoding every batch (VAE/EnCodec + encoder)"]
-        for steps in system["sampling_steps"]:
-            figures[f"generation, seconds of audio per second, {steps} steps"] = generation_speed(cached, steps,
-                                                                                                 args.clips)
-    print_figures(f"+experiment={system['experiment']} batch {on_the_fly.data.batch_size}, {args.steps} timed "
-                  f"steps, {torch.get_num_threads()} threads, generation {args.clips} clips at once", figures)
-    return figures
+        rows = latent_rows(args.system, args.overrides, args.variants, Path(scratch_name), args.steps, args.warmup,
+                           args.clips, args.common, args.stage)
+    print(format_table(f"{args.steps} timed steps, {torch.get_num_threads()} threads", rows, args.variants))
+    return rows
 
 
 if __name__ == "__main__":

@@ -1,7 +1,11 @@
-"""`make bench`: framework overhead (Trainer vs a plain PyTorch loop), data-pipeline throughput and,
-for retrieval models (QVIM), embedding throughput for `vocalgen.retrieve` with and without its cache.
+"""Bench of a trained-from-batches experiment (QVAE, QVIM): training throughput through the Trainer in each
+variant (fp32, bf16, compiled: bench/variants.py) and against the plain step (a hand-written fp32 loop with
+no speed options: the published code's work), the framework overhead (Trainer vs the same plain loop, in
+pairs), data-pipeline throughput and, for retrieval models, embedding throughput for `vocalgen.retrieve`
+with and without its cache.
 
-    python -m bench.run [--experiment qvae_cpu] [--steps 20] [--warmup 3] [--clips 128] [override …]
+    python -m bench.run [--experiment qvae_cpu] [--steps 20] [--warmup 3] [--clips 128]
+                        [--variants fp32,bf16,compiled] [override …]
 
 Both training paths use the same model, batches (held in memory), optimizer, schedule and
 gradient clipping; the Trainer path also logs to a throw-away MLflow store as a real run does.
@@ -21,9 +25,12 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 from torch.utils.data import DataLoader
 
+from bench.report import Row, format_table
+from bench.variants import PLAIN_STEP, VARIANTS, autocast_for
 from vocalgen.config import CONFIG_DIR, register_resolvers
 from vocalgen.module import build_module
 from vocalgen.param_groups import build_param_groups
+from vocalgen.speedups import apply_speedups
 from vocalgen.tracking import store_uri
 
 
@@ -60,9 +67,11 @@ def in_memory_batches(cfg: DictConfig, count: int) -> list[dict]:
 
 
 def plain_loop(cfg: DictConfig, batches: list[dict], warmup: int) -> float:
-    """Samples per second of a hand-written loop: forward, loss, backward, clip, step, schedule."""
+    """Samples per second of a hand-written loop: forward, loss, backward, clip, step, schedule (with the
+    config's precision and speed options)."""
     L.seed_everything(cfg.seed)
     module = build_module(cfg).train()
+    apply_speedups(module, cfg)
     optimizer = module.optimizer_factory(build_param_groups(module, module.rules))
     steps = {"total_steps": len(batches), "steps_per_epoch": len(batches)}
     scheduler = instantiate(cfg.scheduler)(optimizer, **steps) if cfg.get("scheduler") else None
@@ -71,7 +80,8 @@ def plain_loop(cfg: DictConfig, batches: list[dict], warmup: int) -> float:
         if step == warmup:
             started = time.perf_counter()
         optimizer.zero_grad(set_to_none=True)
-        loss = module.loss(module(batch), step=step)["loss"]
+        with autocast_for(cfg):
+            loss = module.loss(module(batch), step=step)["loss"]
         loss.backward()
         if clip:
             torch.nn.utils.clip_grad_norm_(module.parameters(), clip)
@@ -87,9 +97,11 @@ def through_trainer(cfg: DictConfig, batches: list[dict], warmup: int, scratch: 
 
     L.seed_everything(cfg.seed)
     module = build_module(cfg)
+    apply_speedups(module, cfg)
     timer = StepTimer(warmup)
     trainer = L.Trainer(
-        max_epochs=1, accelerator="cpu", devices=1, callbacks=[timer], num_sanity_val_steps=0, limit_val_batches=0,
+        max_epochs=1, accelerator="cpu", devices=1, precision=cfg.trainer.precision, callbacks=[timer],
+        num_sanity_val_steps=0, limit_val_batches=0,
         logger=MLFlowLogger(experiment_name="bench", tracking_uri=store_uri(scratch / "mlflow")),
         enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
         gradient_clip_val=cfg.trainer.gradient_clip_val, log_every_n_steps=cfg.trainer.log_every_n_steps,
@@ -159,7 +171,43 @@ def paired_ratio(plain: Callable[[], float], framework: Callable[[], float], min
             "pairs": float(len(ratios))}
 
 
-def main(argv: list[str] | None = None) -> dict[str, float]:
+def training_rows(experiment: str, overrides: list[str], variants: list[str], scratch: Path, steps: int = 20,
+                  warmup: int = 3, min_pairs: int = 3, max_pairs: int = 8, clips: int = 128) -> list[Row]:
+    """The bench's rows for `experiment` (composed with `overrides`): Trainer throughput per variant and over
+    the plain step, the Trainer / plain overhead in the first variant, data and retrieval throughput."""
+    configs = {variant: compose_config(experiment, [*overrides, *VARIANTS[variant]], scratch) for variant in variants}
+    first = configs[variants[0]]
+    batches = in_memory_batches(first, warmup + steps)
+    plain_step = plain_loop(compose_config(experiment, [*overrides, *PLAIN_STEP], scratch), batches, warmup)
+    trainer = {variant: through_trainer(cfg, batches, warmup, scratch) for variant, cfg in configs.items()}
+    overhead = paired_ratio(lambda: plain_loop(first, batches, warmup),
+                            lambda: through_trainer(first, batches, warmup, scratch), min_pairs, max_pairs)
+    on_the_fly, cached = data_throughput(first, None, clips), data_throughput(first, scratch / "cache", clips)
+    name = f"{experiment} (batch {first.data.batch_size})"
+    rows = [
+        Row(name, "train samples/s, Trainer + MLflow", trainer),
+        Row(name, "  ÷ plain step (fp32 loop, no speed options)", {v: t / plain_step for v, t in trainer.items()}),
+        Row(name, "Trainer / plain loop, median of pairs (aim ≥ 0.98)",
+            {variants[0]: f"{overhead['ratio']:.3f} ± {overhead['spread']:.1%}, {int(overhead['pairs'])} pairs"}),
+        Row(name, "data clips/s, on the fly → feature cache", {variants[0]: (on_the_fly, cached)}),
+    ]
+    retrieval = retrieval_throughput(first, scratch, clips)
+    if retrieval:
+        rows.append(Row(name, "retrieval clips/s, read + embed → embedding cache",
+                        {variants[0]: tuple(retrieval.values())}))
+    return rows
+
+
+def parse_variants(text: str) -> list[str]:
+    """"fp32,compiled" → ["fp32", "compiled"]; SystemExit naming the choices for an unknown one."""
+    variants = [name for name in text.split(",") if name]
+    unknown = [name for name in variants if name not in VARIANTS]
+    if unknown or not variants:
+        raise SystemExit(f"--variants {text!r}: choose from {list(VARIANTS)} (comma-separated).")
+    return variants
+
+
+def main(argv: list[str] | None = None) -> list[Row]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--experiment", default="qvae_cpu")
     parser.add_argument("--steps", type=int, default=20, help="timed optimizer steps per measurement")
@@ -168,37 +216,14 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--max-repeats", type=int, default=8, help="at most this many pairs, until the ratio's "
                         "spread is within ±2 %%")
     parser.add_argument("--clips", type=int, default=128, help="clips read for the data-pipeline figures")
+    parser.add_argument("--variants", type=parse_variants, default=list(VARIANTS), help="comma-separated")
     parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. data.batch_size=8")
     args = parser.parse_args(argv)
-    torch.set_num_threads(torch.get_num_threads())
     with tempfile.TemporaryDirectory(prefix="vocalgen-bench-") as scratch_name:
-        scratch = Path(scratch_name)
-        cfg = compose_config(args.experiment, args.overrides, scratch)
-        batches = in_memory_batches(cfg, args.warmup + args.steps)
-        overhead = paired_ratio(lambda: plain_loop(cfg, batches, args.warmup),
-                                lambda: through_trainer(cfg, batches, args.warmup, scratch),
-                                args.repeats, max(args.repeats, args.max_repeats))
-        figures = {
-            "train samples/s, plain PyTorch loop (best)": overhead["plain"],
-            "train samples/s, Lightning Trainer + MLflow (best)": overhead["framework"],
-            "ratio Trainer / plain, median of the pairs (aim >= 0.98)": overhead["ratio"],
-            "ratio spread, median abs. deviation / median (aim <= 0.02)": overhead["spread"],
-            "plain / Trainer pairs measured": overhead["pairs"],
-            "data clips/s, on the fly (decode, resample, log-mel)": data_throughput(cfg, None, args.clips),
-            "data clips/s, from the feature cache": data_throughput(cfg, scratch / "cache", args.clips),
-            **retrieval_throughput(cfg, scratch, args.clips),
-        }
-    print_figures(f"+experiment={args.experiment} batch {cfg.data.batch_size}, {args.steps} timed steps, "
-                  f"{torch.get_num_threads()} threads, {int(overhead['pairs'])} plain / Trainer pairs", figures)
-    return figures
-
-
-def print_figures(heading: str, figures: dict[str, float]) -> None:
-    """Print a bench heading and one aligned `name value` line per figure."""
-    print(f"\nvocalgen bench: {heading}")
-    width = max(len(name) for name in figures)
-    for name, value in figures.items():
-        print(f"  {name:<{width}} {value:10.3f}")
+        rows = training_rows(args.experiment, args.overrides, args.variants, Path(scratch_name), args.steps,
+                             args.warmup, args.repeats, max(args.repeats, args.max_repeats), args.clips)
+    print(format_table(f"{args.steps} timed steps, {torch.get_num_threads()} threads", rows, args.variants))
+    return rows
 
 
 if __name__ == "__main__":

@@ -1,5 +1,7 @@
-"""`make bench` runs end to end on a tiny model and reports positive figures."""
+"""`make bench` runs end to end on a tiny model and reports positive figures, one row per measurement and a
+column per variant."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -8,13 +10,46 @@ from bench.run import main
 from tests.conftest import tiny_overrides
 
 
+def rows_by_measure(rows: list) -> dict[str, dict]:
+    return {row.measure.strip(): row.values for row in rows}
+
+
 def test_bench_reports_every_figure(tmp_path: Path, data_root: Path, capsys) -> None:
-    figures = main(["--steps", "2", "--warmup", "1", "--repeats", "1", "--max-repeats", "2", "--clips", "8",
-                    *tiny_overrides(tmp_path, data_root, run_dir=False)])
-    assert len(figures) == 7 and all(value >= 0 for value in figures.values())
-    assert figures["plain / Trainer pairs measured"] in (1, 2)
+    rows = rows_by_measure(main(["--steps", "2", "--warmup", "1", "--repeats", "1", "--max-repeats", "2", "--clips",
+                                 "8", "--variants", "fp32,bf16", *tiny_overrides(tmp_path, data_root, run_dir=False)]))
+    trained = rows["train samples/s, Trainer + MLflow"]
+    assert set(trained) == {"fp32", "bf16"} and all(value > 0 for value in trained.values())
+    over_plain = rows["÷ plain step (fp32 loop, no speed options)"]
+    assert all(value > 0 for value in over_plain.values())
+    overhead = rows["Trainer / plain loop, median of pairs (aim ≥ 0.98)"]["fp32"]
+    assert re.fullmatch(r"\d\.\d{3} ± \d+\.\d%, [12] pairs", overhead)
+    on_the_fly, cached = rows["data clips/s, on the fly → feature cache"]["fp32"]
+    assert on_the_fly > 0 and cached > 0
     printed = capsys.readouterr().out
-    assert "ratio Trainer / plain, median of the pairs" in printed and "from the feature cache" in printed
+    assert re.search(r"measure +fp32 +bf16", printed) and "feature cache" in printed
+
+
+def test_the_table_aligns_variants_and_marks_what_was_not_measured() -> None:
+    from bench.report import Row, format_table
+
+    table = format_table("heading", [Row("qvae", "train", {"fp32": 12.345, "bf16": 30.0}),
+                                     Row("qvae", "cache", {"fp32": (10.0, 2500.0)})], ["fp32", "bf16", "compiled"])
+    lines = table.splitlines()
+    assert lines[1] == "vocalgen bench: heading"
+    assert lines[4].split() == ["qvae", "train", "12.3", "30", "–"]
+    assert lines[5].split() == ["qvae", "cache", "10", "→", "2500", "–", "–"]
+    assert lines[4].index("12.3") + len("12.3") == lines[5].index("10 → 2500") + len("10 → 2500")  # right-aligned
+
+
+def test_unknown_variants_and_systems_are_refused_with_the_choices() -> None:
+    from bench.run import parse_variants
+    from bench.table import parse_systems
+
+    assert parse_variants("fp32,compiled") == ["fp32", "compiled"]
+    with pytest.raises(SystemExit, match=r"--variants 'fp16'.*\['fp32', 'bf16', 'compiled'\]"):
+        parse_variants("fp16")
+    with pytest.raises(SystemExit, match=r"--systems 'qvae,ldm'.*'audioldm'"):
+        parse_systems("qvae,ldm")
 
 
 def test_the_overhead_ratio_is_measured_in_pairs_until_their_spread_is_small() -> None:
@@ -30,9 +65,10 @@ def test_the_overhead_ratio_is_measured_in_pairs_until_their_spread_is_small() -
 
 
 def test_bench_reports_retrieval_figures_for_qvim(tmp_path: Path, data_root: Path) -> None:
-    figures = main(["--experiment", "qvim_cpu", "--steps", "2", "--warmup", "1", "--repeats", "1", "--clips", "8",
-                    *tiny_overrides(tmp_path, data_root, run_dir=False, experiment="qvim_cpu")])
-    cold, warm = figures["retrieval clips/s, read + embed"], figures["retrieval clips/s, from the embedding cache"]
+    rows = rows_by_measure(main(["--experiment", "qvim_cpu", "--steps", "2", "--warmup", "1", "--repeats", "1",
+                                 "--clips", "8", "--variants", "fp32",
+                                 *tiny_overrides(tmp_path, data_root, run_dir=False, experiment="qvim_cpu")]))
+    cold, warm = rows["retrieval clips/s, read + embed → embedding cache"]["fp32"]
     assert 0 < cold < warm
 
 
@@ -44,10 +80,13 @@ def test_latent_bench_compares_the_cache_and_times_generation(tmp_path: Path, da
               if not o.startswith("data.batch_size")]
     stage = [f"clap_cpu:{o}" for o in EXPERIMENT_TINY["clap_cpu"]]
     stage += [f"{name}_cpu:{o}" for name in ("mel_vae", "vocoder") for o in EXPERIMENT_TINY[name]]
-    figures = latent_main(["--system", "audioldm", "--steps", "2", "--warmup", "1", "--clips", "1",
-                           *[f"--common={o}" for o in common], *[f"--stage={o}" for o in stage], *TINY_UNET,
-                           "data.batch_size=4", "sampling.steps=2"])
-    assert len(figures) == 4 and all(value > 0 for value in figures.values())
+    rows = latent_main(["--system", "audioldm", "--steps", "2", "--warmup", "1", "--clips", "1", "--variants", "fp32",
+                        *[f"--common={o}" for o in common], *[f"--stage={o}" for o in stage], *TINY_UNET,
+                        "data.batch_size=4", "sampling.steps=2"])
+    assert [row.measure for row in rows] == ["train samples/s, pre-encoded latent cache",
+                                             "speed-up of the latent cache over encoding every batch",
+                                             "generation, s of audio / s, 50 steps, 1 clips"]
+    assert all(value > 0 for row in rows for value in row.values.values())
 
 
 def test_latent_bench_times_iadb_at_three_step_counts(tmp_path: Path) -> None:
@@ -58,8 +97,9 @@ def test_latent_bench_times_iadb_at_three_step_counts(tmp_path: Path) -> None:
     common = [f"paths.output_dir={tmp_path}", f"data.root={tmp_path}/loops", f"data.synthetic={LOOPS}",
               f"data.fields.audio_24k.samples={FRAMES * 320}", *[o for o in COMMON_TINY if "batch_size" not in o]]
     stage = [f"encodec_cpu:{o}" for o in [*TINY_ENCODEC, "data.fields.beat_phase=null"]]
-    figures = latent_main(["--system", "iadb", "--steps", "2", "--warmup", "1", "--clips", "1",
-                           *[f"--common={o}" for o in common], *[f"--stage={o}" for o in stage], *TINY_IADB,
-                           "data.batch_size=4"])
-    assert {f"generation, seconds of audio per second, {n} steps" for n in (10, 50, 100)} <= set(figures)
-    assert all(value > 0 for value in figures.values())
+    rows = latent_main(["--system", "iadb", "--steps", "2", "--warmup", "1", "--clips", "1", "--variants",
+                        "fp32,compiled", *[f"--common={o}" for o in common], *[f"--stage={o}" for o in stage],
+                        *TINY_IADB, "data.batch_size=4"])
+    generation = {row.measure: row.values for row in rows if row.measure.startswith("generation")}
+    assert list(generation) == [f"generation, s of audio / s, {n} steps, 1 clips" for n in (10, 50, 100)]
+    assert all(set(values) == {"fp32", "compiled"} and min(values.values()) > 0 for values in generation.values())

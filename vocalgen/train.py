@@ -15,13 +15,13 @@ from vocalgen.callbacks.config_in_checkpoint import CHECKPOINT_KEY, ConfigInChec
 from vocalgen.callbacks.tracked_checkpoint import handed_on
 from vocalgen.checkpoints import read_checkpoint
 from vocalgen.cli import command
-from vocalgen.compilation import compile_parts
 from vocalgen.config import register_resolvers
 from vocalgen.config_digest import config_digest
 from vocalgen.errors import ConfigError
 from vocalgen.hardware import cpu_summary
 from vocalgen.module import build_module
 from vocalgen.run_summary import RunSummary
+from vocalgen.speedups import apply_speedups
 from vocalgen.stages import resolve_stages
 from vocalgen.tracking import log_best_checkpoint, log_run_config
 
@@ -70,8 +70,7 @@ def train(cfg: DictConfig) -> float | None:
     log.info("machine: %s; trainer.precision=%s", cpu_summary(), cfg.trainer.precision)
     datamodule = instantiate(cfg.data)
     module = build_module(cfg)
-    if cfg.get("compile"):
-        compile_parts(module, list(cfg.get("compile_parts") or []), cfg.get("compile_mode"))
+    apply_speedups(module, cfg)
     logger = instantiate(cfg.logger, **({"run_id": resume_run_id} if resume_run_id else {}))
     trainer: L.Trainer = instantiate(cfg.trainer, logger=logger, callbacks=build_callbacks(cfg))
     tracked = isinstance(logger, MLFlowLogger) and rank_zero_only.rank == 0

@@ -1,0 +1,31 @@
+"""The speed options of a config, applied to a built module before training: `channels_last` (the 4-d
+weights of its convolutions stored channels-last, so oneDNN picks its channels-last kernels) and then
+`compile` (torch.compile of the networks `compile_parts` names, vocalgen/compilation.py).
+
+Neither changes what the module computes beyond rounding, nor its state-dict keys: checkpoints of runs with
+and without them load into each other."""
+
+import logging
+
+import torch
+from omegaconf import DictConfig
+from torch import nn
+
+from vocalgen.compilation import compile_parts
+
+log = logging.getLogger(__name__)
+
+
+def apply_speedups(module: nn.Module, cfg: DictConfig) -> list[str]:
+    """Apply cfg.channels_last and cfg.compile (with compile_parts, compile_mode) to `module` in place; returns
+    what was applied, e.g. ["channels_last", "compile: encoder.backbone, generator.tower.backbone"]."""
+    applied = []
+    if cfg.get("channels_last"):
+        module.to(memory_format=torch.channels_last)
+        applied.append("channels_last")
+    if cfg.get("compile"):
+        names = compile_parts(module, list(cfg.get("compile_parts") or []), cfg.get("compile_mode"))
+        applied.append(f"compile: {', '.join(names)}")
+    if applied:
+        log.info("speed options: %s", "; ".join(applied))
+    return applied
