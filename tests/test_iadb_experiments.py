@@ -139,3 +139,14 @@ def test_the_unconditional_baseline_trains_and_ignores_tempo_requests(stages, tm
     metrics = evaluate(str(last(out, "uncond")), out / "mlflow", bpms=[120], guidances=[1], per_bpm=1,
                        sampling={"steps": 2})
     assert set(metrics) == {"g1/acc1", "g1/acc2", "g1/tempo_error", "g1/bpm120/acc1", "g1/bpm120/acc2"}
+
+
+def test_the_48m_size_matches_the_published_unet_parameter_count() -> None:
+    from hydra.utils import instantiate
+
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        cfg = compose("train", ["+experiment=iadb_bpm", "+experiment/sizes=iadb_48m", "encodec_checkpoint=x"])
+    torch.manual_seed(0)
+    unet = instantiate(cfg.generator.denoiser)
+    parameters = sum(parameter.numel() for parameter in unet.parameters())
+    assert abs(parameters - 48.2e6) / 48.2e6 < 0.01  # the published LADMG UNet; the recipe size has 62.4 M
