@@ -12,7 +12,8 @@ from omegaconf import DictConfig
 from tests.conftest import all_runs, compose_tiny, mlflow_client, run_main
 from vocalgen.checkpoints import load_module, read_checkpoint, resolve_checkpoint
 from vocalgen.data.audio_io import audio_files
-from vocalgen.errors import CheckpointError
+from vocalgen.errors import CheckpointError, ConfigError
+from vocalgen.evaluate import evaluate
 from vocalgen.generate import generate
 from vocalgen.train import train
 
@@ -190,3 +191,36 @@ def test_a_bad_audio_file_given_to_generate_is_one_line_and_status_2(trained: Di
                                             f"paths.output_dir={trained.paths.output_dir}"])
     assert failed.returncode == 2 and "Traceback" not in failed.stderr
     assert failed.stderr.startswith("error: ") and str(bad) in failed.stderr and failed.stderr.count("\n") == 1
+
+
+def test_the_target_baselines_evaluation_sets_qvae_against_the_mean_and_another_target(
+        trained: DictConfig, tmp_path: Path) -> None:
+    from vocalgen.evaluation.job import EvaluationJob
+    from vocalgen.evaluation.target_baselines import TargetBaselinesEvaluation, other_item
+
+    checkpoint = Path(trained.paths.run_dir) / "checkpoints" / "last.ckpt"
+    metrics = evaluate(str(checkpoint), tmp_path / "mlflow", log_to_mlflow=False)
+    for answer in ("generated", "mean_target", "other_target"):
+        assert metrics[f"{answer}/log_mel_l1"] > 0
+    for baseline in ("mean_target", "other_target"):
+        assert metrics[f"margin_over_{baseline}"] == pytest.approx(
+            1 - metrics["generated/log_mel_l1"] / metrics[f"{baseline}/log_mel_l1"])
+    module, config = load_module(checkpoint)
+    module.generate = lambda batch, **sampling: batch["audio"]          # an oracle that returns the target
+    oracle = TargetBaselinesEvaluation().run(EvaluationJob(module, config, "test", "cpu", {}, tmp_path,
+                                                           config["data"])).metrics
+    assert oracle["generated/log_mel_l1"] == 0 and oracle["margin_over_mean_target"] == 1
+    assert oracle["other_target/log_mel_l1"] == pytest.approx(metrics["other_target/log_mel_l1"])
+    partner = other_item(7, seed=3)
+    assert sorted(partner.tolist()) == list(range(7)) and all(partner[i] != i for i in range(7))
+
+
+def test_the_target_baselines_evaluation_refuses_a_run_without_a_mel_term(trained: DictConfig,
+                                                                          tmp_path: Path) -> None:
+    from vocalgen.evaluation.job import EvaluationJob
+    from vocalgen.evaluation.target_baselines import TargetBaselinesEvaluation
+
+    module, config = load_module(Path(trained.paths.run_dir) / "checkpoints" / "last.ckpt")
+    with pytest.raises(ConfigError, match=r"term named 'spectrum'.*terms \['kl', 'l1', 'mel', 'stft'\]"):
+        TargetBaselinesEvaluation(term="spectrum").run(EvaluationJob(module, config, "test", "cpu", {}, tmp_path,
+                                                                     config["data"]))

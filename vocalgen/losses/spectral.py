@@ -49,6 +49,10 @@ class MultiResolutionMelLoss(ReconstructionTerm):
             for n, h in zip(n_ffts, hops)
         )
 
+    def log_mels(self, audio: torch.Tensor) -> list[torch.Tensor]:
+        """audio [B, 1, N] → its log-mel at each resolution, [B, 1, n_mels, frames_r]."""
+        return [torch.log(mel(audio) + EPS) for mel in self.mels]
+
     def distance(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        terms = [(torch.log(mel(prediction) + EPS) - torch.log(mel(target) + EPS)).abs().mean() for mel in self.mels]
+        terms = [(a - b).abs().mean() for a, b in zip(self.log_mels(prediction), self.log_mels(target))]
         return torch.stack(terms).mean()
