@@ -103,3 +103,19 @@ def test_latent_bench_times_iadb_at_three_step_counts(tmp_path: Path) -> None:
     generation = {row.measure: row.values for row in rows if row.measure.startswith("generation")}
     assert list(generation) == [f"generation, s of audio / s, {n} steps, 1 clips" for n in (10, 50, 100)]
     assert all(set(values) == {"fp32", "compiled"} and min(values.values()) > 0 for values in generation.values())
+
+
+def test_the_precision_bench_runs_both_precisions_and_compares_their_curves(tmp_path: Path, data_root: Path,
+                                                                           capsys) -> None:
+    from bench.precision import COLUMNS, smoothed
+    from bench.precision import main as precision_main
+
+    overrides = [o for o in tiny_overrides(tmp_path, data_root, run_dir=False) if "limit_train_batches" not in o]
+    (row,) = precision_main(["--experiments", "qvae_cpu", "--steps", "6", "--warmup", "2", *overrides])
+    assert row.system == "qvae_cpu" and row.measure == "6 steps" and set(row.values) == set(COLUMNS)
+    fp32_first, fp32_last = row.values["fp32 loss, first → last 5"]
+    bf16_first, _ = row.values["bf16 loss, first → last 5"]
+    assert fp32_first == pytest.approx(bf16_first, rel=0.1)  # same seed and data: bf16 starts where fp32 does
+    assert fp32_last > 0 and row.values["bf16 / fp32 s a step"] > 0
+    assert "largest gap / mean fp32 loss" in capsys.readouterr().out
+    assert smoothed([1.0, 3.0, 5.0, 7.0], width=2).tolist() == [1.0, 2.0, 4.0, 6.0]
