@@ -26,7 +26,7 @@ from vocalgen.pipeline.termination import Terminated, sigterm_as_interrupt
 from vocalgen.tracking import CHECKPOINT_DIR_TAG
 
 STAGES = {"clap": [*EXPERIMENT_TINY["clap_cpu"], "data.batch_size=8"], "mel_vae": EXPERIMENT_TINY["mel_vae"],
-          "vocoder": EXPERIMENT_TINY["vocoder"], "ldm": EXPERIMENT_TINY["audioldm_refined"]}
+          "vocoder": EXPERIMENT_TINY["vocos"], "ldm": EXPERIMENT_TINY["audioldm_refined"]}
 
 
 def tiny_pipeline_args(out: Path, data_root: Path) -> list[str]:
