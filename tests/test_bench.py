@@ -16,8 +16,9 @@ def rows_by_measure(rows: list) -> dict[str, dict]:
 
 def test_bench_reports_every_figure(tmp_path: Path, data_root: Path, capsys) -> None:
     rows = rows_by_measure(main(["--steps", "2", "--warmup", "1", "--repeats", "1", "--max-repeats", "2", "--clips",
-                                 "8", "--variants", "fp32,bf16", *tiny_overrides(tmp_path, data_root, run_dir=False)]))
-    trained = rows["train samples/s, Trainer + MLflow"]
+                                 "8", "--variants", "fp32,bf16,compiled",
+                                 *tiny_overrides(tmp_path, data_root, run_dir=False), "compile_parts=[]"]))
+    trained = rows["train samples/s, Trainer + MLflow"]  # nothing named to compile: the compiled variant is left out
     assert set(trained) == {"fp32", "bf16"} and all(value > 0 for value in trained.values())
     over_plain = rows["÷ plain step (fp32 loop, no speed options)"]
     assert all(value > 0 for value in over_plain.values())

@@ -113,7 +113,7 @@ EVALUATIONS = {"clap": {"retrieval"}, "qvim": {"retrieval"}, "qvim_clap_align": 
                "audioldm_refined": {"generation"}, "qvim_ldm": {"generation"}, "iadb_bpm": {"tempo"},
                "iadb_unconditional": {"tempo"}, "iadb_clap": {"generation"}, "iadb_bpm_clap": {"generation", "tempo"},
                "clap2diffusion_adapters": {"image_adherence"}, "clap2diffusion_finetune": {"image_adherence"},
-               "vocoder": {"vocoding"}, "vocos": {"vocoding"}}
+               "vocoder": {"vocoding"}, "vocos": {"vocoding"}, "qvae": {"target_baselines"}}
 
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
