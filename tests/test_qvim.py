@@ -84,11 +84,11 @@ def test_retrieval_tools_name_wrong_inputs(qvim_run: Path, tiny_cfg, tmp_path: P
         retrieve(str(best), query, empty, tmp_path / "mlflow", tmp_path / "cache")
     with pytest.raises(ConfigError, match=f"query={empty} holds no audio files"):
         retrieve(str(best), empty, data_root, tmp_path / "mlflow", tmp_path / "cache")
-    train(tiny_cfg("logger=csv", "~callbacks.samples", f"paths.run_dir={tmp_path}/qvae"))
+    train(tiny_cfg("logger=csv", "~callbacks.samples", "evaluators.target_baselines=null", f"paths.run_dir={tmp_path}/qvae"))
     qvae = tmp_path / "qvae" / "checkpoints" / "last.ckpt"
     with pytest.raises(CheckpointError, match=f"{qvae} comes from experiment 'qvae'.*RetrievalHead"):
         retrieve(str(qvae), query, data_root, tmp_path / "mlflow", tmp_path / "cache")
-    with pytest.raises(CheckpointError, match="lists no evaluations"):  # QVAE lists none (no CLAP to score it)
+    with pytest.raises(CheckpointError, match="lists no evaluations"):  # none left by the override above
         evaluate(str(qvae), tmp_path / "mlflow")
     with pytest.raises(CheckpointError, match="produces embeddings, not audio"):
         generate(str(best), [query], tmp_path / "generated", tmp_path / "mlflow")
