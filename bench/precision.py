@@ -116,7 +116,8 @@ def main(argv: list[str] | None = None) -> list[Row]:
             links = []
             for key, stage in STAGED.get(experiment, {}).items():
                 stage_overrides = [item.split(":", 1)[1] for item in args.stage if item.split(":", 1)[0] == stage]
-                path = untrained_checkpoint(stage, [*args.overrides, *stage_overrides], scratch / f"{stage}.ckpt")
+                stage_overrides = [*args.overrides, f"paths.run_dir={scratch}/{stage}", *stage_overrides]
+                path = untrained_checkpoint(stage, stage_overrides, scratch / f"{stage}.ckpt")
                 links.append(f"{key}={path}")
             # the latents of untrained stages are cached in the scratch folder (encoded before the first step); the
             # features of the data fields in the project's cache, filled once (else the first run would fill it)
