@@ -119,9 +119,11 @@ def main(argv: list[str] | None = None) -> list[Row]:
                 stage_overrides = [*args.overrides, f"paths.run_dir={scratch}/{stage}", *stage_overrides]
                 path = untrained_checkpoint(stage, stage_overrides, scratch / f"{stage}.ckpt")
                 links.append(f"{key}={path}")
-            # the latents of untrained stages are cached in the scratch folder (encoded before the first step); the
-            # features of the data fields in the project's cache, filled once (else the first run would fill it)
-            overrides = [*args.overrides, *links, *([f"data.cache={scratch}/latents"] if links else [])]
+            # an experiment that pre-encodes (data.cache) does so in the scratch folder, before the first step; the
+            # features of the data fields stay in the project's cache, filled once (else the first run would fill it)
+            overrides = [*args.overrides, *links]
+            if compose_experiment(experiment, overrides).data.get("cache"):
+                overrides.append(f"data.cache={scratch}/latents")
             runs = {precision: precision_run(experiment, overrides, precision, args.steps, args.warmup, scratch)
                     for precision in PRECISIONS}
         rows.append(comparison_row(experiment, runs["32-true"], runs["bf16-mixed"]))
