@@ -105,3 +105,17 @@ def test_param_groups_freeze_and_set_learning_rates() -> None:
     assert {id(p) for p in groups[0]["params"]} == {id(p) for p in model["head"].parameters()}
     with pytest.raises(ConfigError, match=r"param_groups\[0\].modules=\['decoder'\]"):
         build_param_groups(model, [ParamGroupRule(modules=["decoder"], lr=1.0)])
+
+
+def test_vocos_vocodes_under_bf16_autocast_with_its_inverse_stft_in_fp32() -> None:
+    from vocalgen.data.audioldm_mel import AudioLDMMel
+    from vocalgen.generators.vocos_vocoder import VocosVocoder
+
+    torch.manual_seed(0)
+    vocoder = VocosVocoder(AudioLDMMel(), dim=16, intermediate_dim=32, num_layers=1)
+    mel = torch.randn(2, 10, 64)                                   # [B, T, F]
+    plain = vocoder.waveform(mel)
+    with torch.autocast("cpu", dtype=torch.bfloat16):              # trainer.precision=bf16-mixed on a CPU
+        mixed = vocoder.waveform(mel)                              # complex bf16 has no CPU kernels: must not fail
+    assert mixed.dtype == torch.float32 and mixed.shape == plain.shape == (2, 10 * 160)
+    assert torch.allclose(mixed, plain, atol=0.05 * float(plain.abs().max()))  # only the backbone ran in bf16

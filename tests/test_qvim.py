@@ -84,7 +84,8 @@ def test_retrieval_tools_name_wrong_inputs(qvim_run: Path, tiny_cfg, tmp_path: P
         retrieve(str(best), query, empty, tmp_path / "mlflow", tmp_path / "cache")
     with pytest.raises(ConfigError, match=f"query={empty} holds no audio files"):
         retrieve(str(best), empty, data_root, tmp_path / "mlflow", tmp_path / "cache")
-    train(tiny_cfg("logger=csv", "~callbacks.samples", "evaluators.target_baselines=null", f"paths.run_dir={tmp_path}/qvae"))
+    train(tiny_cfg("logger=csv", "~callbacks.samples", "evaluators.target_baselines=null",
+                   f"paths.run_dir={tmp_path}/qvae"))
     qvae = tmp_path / "qvae" / "checkpoints" / "last.ckpt"
     with pytest.raises(CheckpointError, match=f"{qvae} comes from experiment 'qvae'.*RetrievalHead"):
         retrieve(str(qvae), query, data_root, tmp_path / "mlflow", tmp_path / "cache")

@@ -32,4 +32,7 @@ class VocosVocoder(MelVocoder):
         self.head = ISTFTHead(dim=dim, n_fft=n_fft, hop_length=hop, padding="same")
 
     def waveform(self, mel: torch.Tensor) -> torch.Tensor:
-        return self.head(self.backbone(mel.transpose(1, 2)))
+        features = self.backbone(mel.transpose(1, 2))  # [B, T, dim]
+        # the head in fp32 whatever the autocast: the inverse STFT has no bf16 complex kernels on the CPU
+        with torch.autocast(features.device.type, enabled=False):
+            return self.head(features.float())
