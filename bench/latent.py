@@ -54,6 +54,18 @@ def untrained_checkpoint(experiment: str, overrides: list[str], path: Path) -> P
     return path
 
 
+def untrained_stages(stages: dict[str, str], common: list[str], stage: list[str], scratch: Path) -> list[str]:
+    """Each earlier stage of `stages` ({root key: experiment}) saved untrained in `scratch`, composed with `common`
+    and the EXPERIMENT:OVERRIDE items of `stage` for it; the overrides that link them, e.g. ["vae_checkpoint=…"]."""
+    links = []
+    for key, experiment in stages.items():
+        own = [item.split(":", 1)[1] for item in stage if item.split(":", 1)[0] == experiment]
+        path = untrained_checkpoint(experiment, [*common, f"paths.run_dir={scratch}/{experiment}", *own],
+                                    scratch / f"{experiment}.ckpt")
+        links.append(f"{key}={path}")
+    return links
+
+
 def training_throughput(cfg: DictConfig, steps: int, warmup: int) -> float:
     """Training samples per second through the Trainer with the experiment's own data pipeline, in the
     config's precision and with its speed options."""
@@ -95,12 +107,7 @@ def latent_rows(system: str, overrides: list[str], variants: list[str], scratch:
     experiment composed, `stage` holds EXPERIMENT:OVERRIDE items for one earlier stage."""
     spec = SYSTEMS[system]
     common = [f"paths.run_dir={scratch}/run", *common]
-    links = []
-    for key, experiment in spec["stages"].items():
-        stage_overrides = [item.split(":", 1)[1] for item in stage if item.split(":", 1)[0] == experiment]
-        path = untrained_checkpoint(experiment, [*common, *stage_overrides], scratch / f"{experiment}.ckpt")
-        links.append(f"{key}={path}")
-    base = [*common, *links, *overrides]
+    base = [*common, *untrained_stages(spec["stages"], common, stage, scratch), *overrides]
     cached = {variant: compose_experiment(spec["experiment"], [*base, f"data.cache={scratch}/latents",
                                                                *VARIANTS[variant]]) for variant in variants}
     on_the_fly = compose_experiment(spec["experiment"], [*base, "data.cache=null", *VARIANTS[variants[0]]])

@@ -15,14 +15,14 @@ fp32's (below 1: bf16 is faster), after `--warmup` untimed steps.
 import argparse
 import json
 import tempfile
-import time
 from pathlib import Path
 
 import lightning as L
 import torch
 
-from bench.latent import SYSTEMS, compose_experiment, untrained_checkpoint
+from bench.latent import SYSTEMS, compose_experiment, untrained_stages
 from bench.report import Row, format_table
+from bench.run import StepTimer
 from vocalgen.hardware import cpu_summary
 from vocalgen.train import train
 
@@ -36,18 +36,14 @@ EXPERIMENTS = ["qvae_cpu", "qvim_cpu", "clap_cpu", "mel_vae_cpu", "vocos_cpu", "
 PRECISIONS = ("32-true", "bf16-mixed")
 
 
-class LossRecord(L.Callback):
-    """Writes the training loss of every step and the wall time of the steps after `warmup` to `path` (JSON:
-    {"losses": [...], "seconds_per_step": s}) when training ends."""
+class LossRecord(StepTimer):
+    """Writes the training loss of every step and the wall time a step after `warmup` (StepTimer) to `path`
+    (JSON: {"losses": [...], "seconds_per_step": s}) when training ends."""
 
     def __init__(self, path: str, warmup: int = 3) -> None:
-        self.path, self.warmup = Path(path), warmup
+        super().__init__(warmup)
+        self.path = Path(path)
         self.losses: list[float] = []
-        self.started = 0.0
-
-    def on_train_batch_start(self, trainer: L.Trainer, pl_module: L.LightningModule, batch, batch_idx: int) -> None:
-        if trainer.global_step == self.warmup:
-            self.started = time.perf_counter()
 
     def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, outputs, batch,
                            batch_idx: int) -> None:
@@ -55,8 +51,9 @@ class LossRecord(L.Callback):
         self.losses.append(float(loss))
 
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        super().on_train_end(trainer, pl_module)
         timed = len(self.losses) - self.warmup
-        seconds = (time.perf_counter() - self.started) / timed if timed > 0 else float("nan")
+        seconds = (self.finished - self.started) / timed if timed > 0 else float("nan")
         self.path.write_text(json.dumps({"losses": self.losses, "seconds_per_step": seconds}))
 
 
@@ -113,12 +110,7 @@ def main(argv: list[str] | None = None) -> list[Row]:
     for experiment in [name for name in args.experiments.split(",") if name]:
         with tempfile.TemporaryDirectory(prefix="vocalgen-precision-") as scratch_name:
             scratch = Path(scratch_name)
-            links = []
-            for key, stage in STAGED.get(experiment, {}).items():
-                stage_overrides = [item.split(":", 1)[1] for item in args.stage if item.split(":", 1)[0] == stage]
-                stage_overrides = [*args.overrides, f"paths.run_dir={scratch}/{stage}", *stage_overrides]
-                path = untrained_checkpoint(stage, stage_overrides, scratch / f"{stage}.ckpt")
-                links.append(f"{key}={path}")
+            links = untrained_stages(STAGED.get(experiment, {}), args.overrides, args.stage, scratch)
             # an experiment that pre-encodes (data.cache) does so in the scratch folder, before the first step; the
             # features of the data fields stay in the project's cache, filled once (else the first run would fill it)
             overrides = [*args.overrides, *links]

@@ -15,6 +15,14 @@ class Row:
     values: dict[str, Figure]
 
 
+def comma_list(text: str, choices: list[str], option: str) -> list[str]:
+    """"a,b" → ["a", "b"], each one of `choices`; SystemExit naming `option` and the choices otherwise."""
+    names = [name for name in text.split(",") if name]
+    if not names or any(name not in choices for name in names):
+        raise SystemExit(f"{option} {text!r}: choose from {choices} (comma-separated).")
+    return names
+
+
 def cell(value: Figure | None) -> str:
     """A figure as printed: 3 significant digits for numbers, "a → b" for a pair, text as it is, "–" where not
     measured."""

@@ -25,7 +25,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 from torch.utils.data import DataLoader
 
-from bench.report import Row, format_table
+from bench.report import Row, comma_list, format_table
 from bench.variants import PLAIN_STEP, VARIANTS, autocast_for
 from vocalgen.config import CONFIG_DIR, register_resolvers
 from vocalgen.module import build_module
@@ -35,14 +35,15 @@ from vocalgen.tracking import store_uri
 
 
 class StepTimer(L.Callback):
-    """Wall time from the start of batch `warmup` to the end of training."""
+    """Wall time from the start of optimizer step `warmup` (counted across epochs: a batch index restarts every
+    epoch, which restarted the clock in runs longer than an epoch) to the end of training."""
 
     def __init__(self, warmup: int) -> None:
         self.warmup = warmup
         self.started = self.finished = 0.0
 
     def on_train_batch_start(self, trainer: L.Trainer, pl_module: L.LightningModule, batch, batch_idx: int) -> None:
-        if batch_idx == self.warmup:
+        if trainer.global_step == self.warmup and not self.started:
             self.started = time.perf_counter()
 
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
@@ -202,11 +203,7 @@ def training_rows(experiment: str, overrides: list[str], variants: list[str], sc
 
 def parse_variants(text: str) -> list[str]:
     """"fp32,compiled" → ["fp32", "compiled"]; SystemExit naming the choices for an unknown one."""
-    variants = [name for name in text.split(",") if name]
-    unknown = [name for name in variants if name not in VARIANTS]
-    if unknown or not variants:
-        raise SystemExit(f"--variants {text!r}: choose from {list(VARIANTS)} (comma-separated).")
-    return variants
+    return comma_list(text, list(VARIANTS), "--variants")
 
 
 def main(argv: list[str] | None = None) -> list[Row]:

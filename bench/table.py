@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 from bench.latent import SYSTEMS, latent_rows
-from bench.report import Row, format_table
+from bench.report import Row, comma_list, format_table
 from bench.run import parse_variants, training_rows
 from bench.variants import VARIANTS
 from vocalgen.hardware import bf16_instructions, cpu_summary
@@ -28,11 +28,7 @@ TRAINED_FROM_BATCHES = {"qvae": "qvae_cpu", "qvim": "qvim_cpu"}
 
 def parse_systems(text: str) -> list[str]:
     """"qvae,iadb" → ["qvae", "iadb"]; SystemExit naming the choices for an unknown one."""
-    systems = [name for name in text.split(",") if name]
-    known = [*TRAINED_FROM_BATCHES, *SYSTEMS]
-    if not systems or any(name not in known for name in systems):
-        raise SystemExit(f"--systems {text!r}: choose from {known} (comma-separated).")
-    return systems
+    return comma_list(text, [*TRAINED_FROM_BATCHES, *SYSTEMS], "--systems")
 
 
 def machine_heading(variants: list[str], steps: int) -> str:

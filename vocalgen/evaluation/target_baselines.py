@@ -9,7 +9,7 @@ from vocalgen.errors import ConfigError
 from vocalgen.evaluation.job import Evaluation, EvaluationJob, EvaluationResult
 from vocalgen.losses.spectral import MultiResolutionMelLoss
 
-ANSWERS = ("generated", "mean_target", "other_target")
+BASELINES = ("mean_target", "other_target")
 
 
 def other_item(count: int, seed: int) -> torch.Tensor:
@@ -57,7 +57,7 @@ class TargetBaselinesEvaluation(Evaluation):
                    "other_target": [x[partner] for x in targets]}
         metrics = {f"{name}/log_mel_l1": float(torch.stack([(a - x).abs().mean() for a, x in zip(answer, targets)])
                                                .mean()) for name, answer in answers.items()}
-        for baseline in ANSWERS[1:]:
+        for baseline in BASELINES:
             metrics[f"margin_over_{baseline}"] = 1 - metrics["generated/log_mel_l1"] / metrics[f"{baseline}/log_mel_l1"]
         return EvaluationResult(metrics, {"term": self.term, "seed": self.seed, "items": len(partner)})
 
