@@ -1,13 +1,16 @@
 """Does a condition → target generator (QVAE: imitation → sound) make its own target, or only the average
 sound? Its output's log-mel distance to the target beside two answers that need no model: the mean log-mel of
-the training targets, and the target of another item of the split."""
+the training targets, and the target of another item of the split; and how much of the target's pitch it plays
+(pitch recall) beside another item's target."""
 
+import numpy as np
 import torch
 from tqdm import tqdm
 
 from vocalgen.errors import ConfigError
 from vocalgen.evaluation.job import Evaluation, EvaluationJob, EvaluationResult
 from vocalgen.losses.spectral import MultiResolutionMelLoss
+from vocalgen.metrics.pitch_recall import pitch_recall, pitch_tracks
 
 BASELINES = ("mean_target", "other_target")
 
@@ -28,11 +31,15 @@ class TargetBaselinesEvaluation(Evaluation):
     loss computes it. Beside it, the same distance for two answers that need no model: `mean_target` (the mean
     log-mel over the training split's targets, one template for every item) and `other_target` (the target of
     another item of the split, a derangement seeded by `seed`). Metrics `<answer>/log_mel_l1` and
-    `margin_over_<baseline>` = 1 − generated / baseline (0.2: 20 % closer than the baseline)."""
+    `margin_over_<baseline>` = 1 − generated / baseline (0.2: 20 % closer than the baseline). With `pitch`,
+    also `<answer>/pitch_recall` for generated and other_target (vocalgen.metrics.pitch_recall: the share of the
+    target's voiced frames played within a semitone, averaged over the items whose target has any), and
+    `pitched_items`."""
 
-    def __init__(self, term: str = "mel", seed: int = 0) -> None:
+    def __init__(self, term: str = "mel", seed: int = 0, pitch: bool = True) -> None:
         self.term = term
         self.seed = seed
+        self.pitch = pitch
 
     def run(self, job: EvaluationJob) -> EvaluationResult:
         generator = job.module.generator
@@ -43,13 +50,16 @@ class TargetBaselinesEvaluation(Evaluation):
                               f"{type(generator).__name__} and terms {sorted(job.module.loss.terms)}.")
         data = job.datamodule()
         template = self.mean_log_mels(data.loader("train", shuffle=False), generator.target_field, mel, job.device)
-        generated, targets = [], []
+        generated, targets, audio = [], [], {"generated": [], "target": []}
         with torch.no_grad():
             for batch in tqdm(data.loader(job.split, shuffle=False), desc=f"generating the {job.split} split",
                               unit="batch"):
                 batch = job.module.transfer_batch_to_device(batch, job.module.device, 0)
-                generated.append([m.cpu() for m in mel.log_mels(job.module.generate(batch, **job.sampling))])
+                clips = job.module.generate(batch, **job.sampling)
+                generated.append([m.cpu() for m in mel.log_mels(clips)])
                 targets.append([m.cpu() for m in mel.log_mels(batch[generator.target_field])])
+                audio["generated"].append(clips.cpu())
+                audio["target"].append(batch[generator.target_field].cpu())
         generated = [torch.cat(parts) for parts in zip(*generated)]  # per resolution [items, 1, n_mels, frames]
         targets = [torch.cat(parts) for parts in zip(*targets)]
         partner = other_item(len(targets[0]), self.seed)
@@ -59,7 +69,24 @@ class TargetBaselinesEvaluation(Evaluation):
                                                .mean()) for name, answer in answers.items()}
         for baseline in BASELINES:
             metrics[f"margin_over_{baseline}"] = 1 - metrics["generated/log_mel_l1"] / metrics[f"{baseline}/log_mel_l1"]
+        if self.pitch:
+            metrics |= self.pitch_metrics({name: torch.cat(clips) for name, clips in audio.items()}, partner,
+                                          generator.sample_rate)
         return EvaluationResult(metrics, {"term": self.term, "seed": self.seed, "items": len(partner)})
+
+    @staticmethod
+    def pitch_metrics(audio: dict[str, torch.Tensor], partner: torch.Tensor, sample_rate: int) -> dict[str, float]:
+        """{"generated", "target": [items, 1, N]} → pitch recall of the generated clips and of another item's
+        target (`partner`), over the items whose target is pitched, and their count."""
+        tracks = {name: pitch_tracks(clips, sample_rate) for name, clips in tqdm(audio.items(), desc="pitch tracks")}
+        target = tracks["target"]
+        answers = {"generated": tracks["generated"], "other_target": [target[i] for i in partner.tolist()]}
+        recalls = {name: np.array([pitch_recall(a, t) for a, t in zip(answer, target)])
+                   for name, answer in answers.items()}
+        pitched = ~np.isnan(recalls["generated"])
+        metrics = {f"{name}/pitch_recall": float(values[pitched].mean()) if pitched.any() else float("nan")
+                   for name, values in recalls.items()}
+        return metrics | {"pitched_items": float(pitched.sum())}
 
     @staticmethod
     def mean_log_mels(loader, field: str, mel: MultiResolutionMelLoss, device: str) -> list[torch.Tensor]:
