@@ -210,6 +210,8 @@ def test_the_target_baselines_evaluation_sets_qvae_against_the_mean_and_another_
     oracle = TargetBaselinesEvaluation().run(EvaluationJob(module, config, "test", "cpu", {}, tmp_path,
                                                            config["data"])).metrics
     assert oracle["generated/log_mel_l1"] == 0 and oracle["margin_over_mean_target"] == 1
+    assert oracle["pitched_items"] >= 1 and oracle["generated/pitch_recall"] == 1  # the target plays its own pitch
+    assert 0 <= oracle["other_target/pitch_recall"] < 1
     assert oracle["other_target/log_mel_l1"] == pytest.approx(metrics["other_target/log_mel_l1"])
     partner = other_item(7, seed=3)
     assert sorted(partner.tolist()) == list(range(7)) and all(partner[i] != i for i in range(7))
