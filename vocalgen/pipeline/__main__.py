@@ -6,6 +6,7 @@ finished run of the same config would otherwise supply. With `-m`, each job of a
 pipeline run: stages untouched by the swept values are trained once and reused by the other jobs.
 """
 
+import sys
 from pathlib import Path
 
 from hydra.core.hydra_config import HydraConfig
@@ -40,9 +41,16 @@ def run_pipeline(cfg: DictConfig, task_overrides: list[str], run_dir: Path) -> N
 
 @command("run_pipeline")
 def main(cfg: DictConfig) -> None:
+    """Ctrl-C or SIGTERM ends it with one line saying how to resume, exit status 130 (as a shell reports Ctrl-C),
+    once the running stage has saved its last.ckpt and every run is marked KILLED."""
     hydra_cfg = HydraConfig.get()
     with sigterm_as_interrupt():
-        run_pipeline(cfg, list(hydra_cfg.overrides.task), Path(hydra_cfg.runtime.output_dir))
+        try:
+            run_pipeline(cfg, list(hydra_cfg.overrides.task), Path(hydra_cfg.runtime.output_dir))
+        except KeyboardInterrupt as interrupt:
+            print(f"pipeline stopped ({interrupt or 'Ctrl-C'}): the running stage saved its last.ckpt and its run, "
+                  "like the pipeline's, is marked KILLED; the same command resumes it.", file=sys.stderr)
+            sys.exit(130)
 
 
 if __name__ == "__main__":
