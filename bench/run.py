@@ -158,7 +158,7 @@ def paired_ratio(plain: Callable[[], float], framework: Callable[[], float], min
     """Measure plain and framework throughput in alternation, one pair at a time, until there are at least
     `min_pairs` and the pairs' ratios framework / plain have a spread (median absolute deviation over the
     median: one disturbed pair does not hold it up) of at most `tolerance`, or `max_pairs` were taken.
-    Returns the best of each, the median ratio, its spread and the number of pairs: a pair's two runs see
+    Returns the median of each side, the median ratio, its spread and the number of pairs: a pair's two runs see
     the same machine state, so the median of pairs tells a 3 % overhead from a 14 % one where a single
     ratio cannot."""
     plains, frameworks, ratios = [], [], []
@@ -172,22 +172,24 @@ def paired_ratio(plain: Callable[[], float], framework: Callable[[], float], min
               f"median {median:.3f} ± {spread:.1%}", file=sys.stderr, flush=True)
         if len(ratios) >= min_pairs and spread <= tolerance:
             break
-    return {"plain": max(plains), "framework": max(frameworks), "ratio": median, "spread": spread,
+    return {"plain": statistics.median(plains), "framework": statistics.median(frameworks), "ratio": median,
+            "spread": spread,
             "pairs": float(len(ratios))}
 
 
-def paired_text(pairs: dict[str, float], digits: int = 3) -> str:
-    """A paired_ratio result as printed: "1.52 ± 1.1 %, 4 pairs"."""
-    return f"{pairs['ratio']:.{digits}f} ± {pairs['spread']:.1%}, {int(pairs['pairs'])} pairs"
+def paired_text(pairs: dict[str, float]) -> str:
+    """A paired_ratio result as printed: "1.520 ± 1.1%, 4 pairs"."""
+    return f"{pairs['ratio']:.3f} ± {pairs['spread']:.1%}, {int(pairs['pairs'])} pairs"
 
 
 def training_rows(experiment: str, overrides: list[str], variants: list[str], scratch: Path, steps: int = 20,
                   warmup: int = 3, min_pairs: int = 3, max_pairs: int = 8, clips: int = 128) -> list[Row]:
     """The bench's rows for `experiment` (composed with `overrides`): Trainer throughput per variant and over
     the plain step, the Trainer / plain overhead in the first variant, data and retrieval throughput. The
-    first variant's speed-up over the plain step and its overhead are medians of pairs (paired_ratio); where
-    the first variant *is* the plain step (no speed options) one set of pairs gives both. The compiled variant
-    of an experiment that names no compile_parts is left out ("–")."""
+    first variant's speed-up over the plain step and its overhead are medians of pairs (paired_ratio), its
+    throughput the median of its Trainer runs, the other variants' one Trainer run each over the median plain
+    step; where the first variant *is* the plain step (no speed options) one set of pairs gives both. The compiled
+    variant of an experiment that names no compile_parts is left out ("–")."""
     configs = {variant: compose_config(experiment, [*overrides, *VARIANTS[variant]], scratch) for variant in variants}
     configs = {variant: cfg for variant, cfg in configs.items() if not cfg.compile or cfg.compile_parts}  # "–"
     measured, first = next(iter(configs.items()))
@@ -199,7 +201,7 @@ def training_rows(experiment: str, overrides: list[str], variants: list[str], sc
                else paired_ratio(partial(plain_loop, plain_cfg, batches, warmup), framework, min_pairs, max_pairs))
     trainer = {variant: through_trainer(cfg, batches, warmup, scratch) for variant, cfg in configs.items()
                if variant != measured}
-    trainer = {measured: max(overhead["framework"], speedup["framework"]), **trainer}
+    trainer = {measured: statistics.median([overhead["framework"], speedup["framework"]]), **trainer}
     over_plain: dict[str, Figure] = {variant: t / speedup["plain"] for variant, t in trainer.items()}
     over_plain[measured] = paired_text(speedup)
     on_the_fly, cached = data_throughput(first, None, clips), data_throughput(first, scratch / "cache", clips)

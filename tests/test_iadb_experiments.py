@@ -149,5 +149,6 @@ def test_the_48m_size_matches_the_published_unet_parameter_count() -> None:
     torch.manual_seed(0)
     unet = instantiate(cfg.generator.denoiser)
     parameters = sum(parameter.numel() for parameter in unet.parameters())
-    assert abs(parameters - 47.8e6) / 47.8e6 < 0.03  # the published LADMG UNet; the recipe size has 62.4 M
+    # the published LADMG UNet counts 47.8 M (bench/published_unet.py), this layout 49.0 M; the recipe size 62.4 M
+    assert abs(parameters - 47.8e6) / 47.8e6 < 0.03
     assert unet.multiple == 32 and len(unet.down) == 6  # its parameters sit at the coarse levels: the fast layout

@@ -157,8 +157,8 @@ def test_sigterm_to_the_pipeline_ends_it_like_ctrl_c_and_marks_its_run_killed(fi
 
     monkeypatch.setattr(runner, "run_child", child_meets_sigterm)
     stopped = run_main("vocalgen.pipeline", [*first_run["args"], "force=[ldm]"])
-    assert stopped.returncode == 130 and "Traceback" not in stopped.stderr  # one line that says how to resume
-    assert "pipeline stopped (signal SIGTERM)" in stopped.stderr and "the same command resumes it" in stopped.stderr
+    assert stopped.returncode == 143 and "Traceback" not in stopped.stderr  # one line that says how to resume
+    assert "pipeline stopped (signal SIGTERM)" in stopped.stderr and "the same command resumes" in stopped.stderr
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler lives only as long as the command
     client = mlflow_client(first_run["out"])
     (latest, *_) = client.search_runs([e.experiment_id for e in client.search_experiments()],
@@ -263,3 +263,12 @@ def test_the_config_digest_ignores_where_a_run_is_recorded_and_follows_what_it_l
                           "logger.parent_run_id=abc", "callbacks.samples.n_examples=1")
     assert base != digest("optimizer.lr=1e-3")
     assert base != digest("generator.sample_rate=16000")  # the source of an interpolation (data.fields.audio)
+
+
+def test_an_interrupted_pipeline_says_which_signal_and_exits_as_a_shell_reports_it() -> None:
+    from vocalgen.pipeline.__main__ import stopped
+
+    ctrl_c, status = stopped(KeyboardInterrupt())
+    assert ctrl_c.startswith("pipeline stopped (Ctrl-C):") and status == 130
+    term, status = stopped(Terminated("signal SIGTERM"))
+    assert term.startswith("pipeline stopped (signal SIGTERM):") and status == 143

@@ -1,8 +1,9 @@
-"""Pitch recall: the same pitch scores 1, another pitch, noise or silence 0, an unpitched target nothing."""
+"""Pitch recall: the same pitch scores 1, another pitch or silence 0, noise near 0, an unpitched target nothing."""
 
 import math
 
 import numpy as np
+import pytest
 import torch
 
 from vocalgen.metrics.pitch_recall import pitch_recall, pitch_tracks
@@ -17,7 +18,7 @@ def tone(hz: float, seconds: float = 1.0) -> torch.Tensor:
 
 
 def test_recall_is_one_for_the_same_pitch_and_zero_for_another_noise_or_silence() -> None:
-    clips = torch.cat([tone(220.0), tone(233.1 * 1.06), tone(220.0 * 1.02), torch.randn(1, 1, RATE) * 0.3,
+    clips = torch.cat([tone(220.0), tone(220.0 * 2 ** (2 / 12)), tone(220.0 * 1.02), torch.randn(1, 1, RATE) * 0.3,
                        torch.zeros(1, 1, RATE)])
     target, two_semitones_up, slightly_sharp, noise, silence = pitch_tracks(clips, RATE)
     assert abs(np.nanmedian(target) - 220) < 220 * 0.03
@@ -27,3 +28,10 @@ def test_recall_is_one_for_the_same_pitch_and_zero_for_another_noise_or_silence(
     assert pitch_recall(noise, target) < 0.1
     assert pitch_recall(silence, target) == 0.0
     assert math.isnan(pitch_recall(target, silence))           # no voiced frame in the target: not counted
+
+
+def test_tracks_of_other_lengths_and_stereo_audio_are_refused() -> None:
+    with pytest.raises(ValueError, match="same frames"):
+        pitch_recall(np.ones(4), np.ones(5))
+    with pytest.raises(ValueError, match=r"mono audio \[B, 1, N\]"):
+        pitch_tracks(torch.zeros(1, 2, RATE), RATE)

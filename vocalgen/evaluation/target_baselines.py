@@ -44,6 +44,9 @@ class TargetBaselinesEvaluation(Evaluation):
     def run(self, job: EvaluationJob) -> EvaluationResult:
         generator = job.module.generator
         mel = dict(job.module.loss.terms.items()).get(self.term)  # an nn.ModuleDict has no .get
+        if self.pitch and not getattr(generator, "sample_rate", 0):
+            raise ConfigError(f"evaluators: target_baselines with pitch=true needs the generator's audio sample "
+                              f"rate; {type(generator).__name__} has none (set pitch=false).")
         if not isinstance(mel, MultiResolutionMelLoss) or not hasattr(generator, "target_field"):
             raise ConfigError(f"evaluators: target_baselines needs a generator with a target_field and a "
                               f"multi-resolution mel loss term named {self.term!r} (term=…); this run has "
@@ -72,18 +75,19 @@ class TargetBaselinesEvaluation(Evaluation):
         if self.pitch:
             metrics |= self.pitch_metrics({name: torch.cat(clips) for name, clips in audio.items()}, partner,
                                           generator.sample_rate)
-        return EvaluationResult(metrics, {"term": self.term, "seed": self.seed, "items": len(partner)})
+        return EvaluationResult(metrics, {"term": self.term, "seed": self.seed, "pitch": self.pitch,
+                                          "items": len(partner)})
 
     @staticmethod
     def pitch_metrics(audio: dict[str, torch.Tensor], partner: torch.Tensor, sample_rate: int) -> dict[str, float]:
         """{"generated", "target": [items, 1, N]} → pitch recall of the generated clips and of another item's
         target (`partner`), over the items whose target is pitched, and their count."""
-        tracks = {name: pitch_tracks(clips, sample_rate) for name, clips in tqdm(audio.items(), desc="pitch tracks")}
+        tracks = {name: pitch_tracks(clips, sample_rate) for name, clips in audio.items()}
         target = tracks["target"]
         answers = {"generated": tracks["generated"], "other_target": [target[i] for i in partner.tolist()]}
+        pitched = np.array([not np.isnan(track).all() for track in target])
         recalls = {name: np.array([pitch_recall(a, t) for a, t in zip(answer, target)])
                    for name, answer in answers.items()}
-        pitched = ~np.isnan(recalls["generated"])
         metrics = {f"{name}/pitch_recall": float(values[pitched].mean()) if pitched.any() else float("nan")
                    for name, values in recalls.items()}
         return metrics | {"pitched_items": float(pitched.sum())}

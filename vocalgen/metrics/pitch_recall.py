@@ -6,6 +6,7 @@ pitch in it); another item's target scores what chance agreement gives."""
 import librosa
 import numpy as np
 import torch
+from tqdm import tqdm
 
 LOW_HZ, HIGH_HZ = 60.0, 4000.0
 
@@ -20,6 +21,9 @@ def pitch_track(audio: np.ndarray, sample_rate: int) -> np.ndarray:
 def pitch_recall(generated: np.ndarray, target: np.ndarray, tolerance: float = 1.0) -> float:
     """f0 tracks [F] each (NaN: unvoiced) → the share of the target's voiced frames where `generated` is voiced
     and within `tolerance` semitones; NaN when the target has no voiced frame."""
+    if generated.shape != target.shape:
+        raise ValueError(f"pitch_recall: the tracks must have the same frames, got {generated.shape} and "
+                         f"{target.shape} (clips of different lengths?).")
     voiced = ~np.isnan(target)
     if not voiced.any():
         return float("nan")
@@ -29,5 +33,8 @@ def pitch_recall(generated: np.ndarray, target: np.ndarray, tolerance: float = 1
 
 
 def pitch_tracks(audio: torch.Tensor, sample_rate: int) -> list[np.ndarray]:
-    """audio [B, 1, N] → B f0 tracks [F] (pitch_track of each clip)."""
-    return [pitch_track(clip.reshape(-1).float().numpy(), sample_rate) for clip in audio.cpu()]
+    """audio [B, 1, N] (mono) → B f0 tracks [F] (pitch_track of each clip)."""
+    if audio.dim() != 3 or audio.shape[1] != 1:
+        raise ValueError(f"pitch_tracks: expected mono audio [B, 1, N], got {tuple(audio.shape)}.")
+    return [pitch_track(clip[0].float().numpy(), sample_rate) for clip in tqdm(audio.cpu(), desc="pitch tracks",
+                                                                                  unit="clip", leave=False)]

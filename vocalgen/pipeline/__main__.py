@@ -6,6 +6,7 @@ finished run of the same config would otherwise supply. With `-m`, each job of a
 pipeline run: stages untouched by the swept values are trained once and reused by the other jobs.
 """
 
+import signal
 import sys
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from vocalgen.config import register_resolvers
 from vocalgen.pipeline.report import next_commands, outcome_table
 from vocalgen.pipeline.runner import PipelineRunner, parent_run_tags
 from vocalgen.pipeline.spec import forced_stages, parse_pipeline, split_overrides
-from vocalgen.pipeline.termination import sigterm_as_interrupt
+from vocalgen.pipeline.termination import Terminated, sigterm_as_interrupt
 from vocalgen.tracking import sweep_job
 
 register_resolvers()
@@ -39,18 +40,26 @@ def run_pipeline(cfg: DictConfig, task_overrides: list[str], run_dir: Path) -> N
         print("\nnext:\n" + "\n".join(f"  {command}" for command in commands))
 
 
+def stopped(interrupt: KeyboardInterrupt) -> tuple[str, int]:
+    """The line an interrupted pipeline ends with, and its exit status as a shell reports the signal: 130 for
+    Ctrl-C (SIGINT), 143 for SIGTERM (Terminated)."""
+    status = 128 + (signal.SIGTERM if isinstance(interrupt, Terminated) else signal.SIGINT)
+    return (f"pipeline stopped ({str(interrupt) or 'Ctrl-C'}): a stage in training saved its last.ckpt and its run, "
+            "like the pipeline's, is marked KILLED; the same command resumes where it stopped.", status)
+
+
 @command("run_pipeline")
 def main(cfg: DictConfig) -> None:
-    """Ctrl-C or SIGTERM ends it with one line saying how to resume, exit status 130 (as a shell reports Ctrl-C),
-    once the running stage has saved its last.ckpt and every run is marked KILLED."""
+    """Ctrl-C or SIGTERM ends it with one line saying how to resume (`stopped`), once the running stage has saved
+    its last.ckpt and the runs are marked KILLED."""
     hydra_cfg = HydraConfig.get()
     with sigterm_as_interrupt():
         try:
             run_pipeline(cfg, list(hydra_cfg.overrides.task), Path(hydra_cfg.runtime.output_dir))
         except KeyboardInterrupt as interrupt:
-            print(f"pipeline stopped ({interrupt or 'Ctrl-C'}): the running stage saved its last.ckpt and its run, "
-                  "like the pipeline's, is marked KILLED; the same command resumes it.", file=sys.stderr)
-            sys.exit(130)
+            line, status = stopped(interrupt)
+            print(line, file=sys.stderr)
+            sys.exit(status)
 
 
 if __name__ == "__main__":
