@@ -25,19 +25,17 @@ from functools import partial
 from pathlib import Path
 
 import torch
-from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 from torch import nn
 
 from bench.report import Row, format_table
-from bench.run import parse_variants
+from bench.run import compose_config, parse_variants
 from bench.variants import VARIANTS, autocast_for
-from vocalgen.config import CONFIG_DIR, register_resolvers
+from vocalgen.encoders.beat_phase import BeatPhaseEncoder
 from vocalgen.generators.blending_samplers import integrate
 from vocalgen.hardware import cpu_summary
 
-LATENT_RATE = 75.0  # EnCodec 24 kHz latent frames per second
 Denoiser = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]  # (x [B,C,T], α [B], phase [B,T])
 Precision = Callable[[], AbstractContextManager]  # a fresh precision context: nullcontext or bf16 autocast
 
@@ -66,9 +64,7 @@ def published_unet(source: Path) -> tuple[nn.Module, Denoiser]:
 def vocalgen_unet(overrides: list[str]) -> tuple[nn.Module, Denoiser, DictConfig]:
     """iadb_bpm's UNet1D at the matched size (+experiment/sizes=iadb_48m, plus `overrides`), compiled in place when
     the config says compile=true, its call and the config (for its precision)."""
-    register_resolvers()
-    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        cfg = compose("train", ["+experiment=iadb_bpm", "+experiment/sizes=iadb_48m", *overrides])
+    cfg = compose_config("iadb_bpm", ["+experiment/sizes=iadb_48m", *overrides])
     unet = instantiate(cfg.generator.denoiser)
     if cfg.compile:
         unet.compile(mode=cfg.get("compile_mode"))
@@ -76,9 +72,8 @@ def vocalgen_unet(overrides: list[str]) -> tuple[nn.Module, Denoiser, DictConfig
 
 
 def beat_phase(batch: int, frames: int, bpm: float = 120.0) -> torch.Tensor:
-    """A sawtooth [batch, frames] rising from 0 to 1 over each beat at `bpm`, at the latent rate."""
-    seconds = torch.arange(frames) / LATENT_RATE
-    return (seconds * bpm / 60.0).remainder(1.0).expand(batch, frames).contiguous()
+    """The beat-phase condition [batch, frames] of `bpm` at the latent rate (BeatPhaseEncoder, as at generation)."""
+    return BeatPhaseEncoder(frames=frames).from_bpm(bpm).expand(batch, frames).contiguous()
 
 
 def training_speed(denoiser: Denoiser, parameters: list[nn.Parameter], batch: int, frames: int, steps: int,
@@ -113,7 +108,7 @@ def sampling_speed(denoiser: Denoiser, batch: int, frames: int, steps: int, prec
         integrate(direction, noise, 1)
         started = time.perf_counter()
         integrate(direction, noise, steps)
-    return batch * frames / LATENT_RATE / (time.perf_counter() - started)
+    return batch * frames / BeatPhaseEncoder().frame_rate / (time.perf_counter() - started)
 
 
 def comparison_rows(source: Path, variants: list[str], batch: int, frames: int, train_steps: int, warmup: int,

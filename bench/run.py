@@ -52,10 +52,12 @@ class StepTimer(L.Callback):
         self.finished = time.perf_counter()
 
 
-def compose_config(experiment: str, overrides: list[str], scratch: Path) -> DictConfig:
+def compose_config(experiment: str, overrides: list[str], scratch: Path | None = None) -> DictConfig:
+    """The training config of `experiment` with `overrides`, its run folder in `scratch` when one is given."""
     register_resolvers()
+    run_dir = [f"paths.run_dir={scratch}/run"] if scratch else []
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        return compose("train", [f"+experiment={experiment}", f"paths.run_dir={scratch}/run", *overrides])
+        return compose("train", [f"+experiment={experiment}", *run_dir, *overrides])
 
 
 def in_memory_batches(cfg: DictConfig, count: int) -> list[dict]:
@@ -173,8 +175,7 @@ def paired_ratio(plain: Callable[[], float], framework: Callable[[], float], min
         if len(ratios) >= min_pairs and spread <= tolerance:
             break
     return {"plain": statistics.median(plains), "framework": statistics.median(frameworks), "ratio": median,
-            "spread": spread,
-            "pairs": float(len(ratios))}
+            "spread": spread, "pairs": float(len(ratios))}
 
 
 def paired_text(pairs: dict[str, float]) -> str:

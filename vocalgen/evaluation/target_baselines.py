@@ -61,8 +61,9 @@ class TargetBaselinesEvaluation(Evaluation):
                 clips = job.module.generate(batch, **job.sampling)
                 generated.append([m.cpu() for m in mel.log_mels(clips)])
                 targets.append([m.cpu() for m in mel.log_mels(batch[generator.target_field])])
-                audio["generated"].append(clips.cpu())
-                audio["target"].append(batch[generator.target_field].cpu())
+                if self.pitch:  # the clips themselves only for their pitch tracks
+                    audio["generated"].append(clips.cpu())
+                    audio["target"].append(batch[generator.target_field].cpu())
         generated = [torch.cat(parts) for parts in zip(*generated)]  # per resolution [items, 1, n_mels, frames]
         targets = [torch.cat(parts) for parts in zip(*targets)]
         partner = other_item(len(targets[0]), self.seed)
