@@ -17,14 +17,12 @@ from pathlib import Path
 
 import lightning as L
 import torch
-from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig, OmegaConf
 
 from bench.report import Row, format_table
-from bench.run import StepTimer, parse_variants
+from bench.run import StepTimer, compose_config, parse_variants
 from bench.variants import VARIANTS, autocast_for
 from vocalgen.callbacks.config_in_checkpoint import CHECKPOINT_KEY
-from vocalgen.config import CONFIG_DIR, register_resolvers
 from vocalgen.module import build_module
 from vocalgen.speedups import apply_speedups
 from vocalgen.stages import resolve_stages
@@ -40,9 +38,7 @@ SYSTEMS = {
 
 def compose_experiment(experiment: str, overrides: list[str]) -> DictConfig:
     """`experiment` composed with `overrides`, the earlier stages it names read in (resolve_stages)."""
-    register_resolvers()
-    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        return resolve_stages(compose("train", [f"+experiment={experiment}", *overrides]))
+    return resolve_stages(compose_config(experiment, overrides))
 
 
 def untrained_checkpoint(experiment: str, overrides: list[str], path: Path) -> Path:
