@@ -18,6 +18,7 @@ from vocalgen.compilation import compiled_module_names
 from vocalgen.config import CONFIG_DIR
 from vocalgen.errors import CheckpointError, ConfigError
 from vocalgen.evaluate import evaluate
+from vocalgen.evaluation.autoencoding import AutoencodingEvaluation
 from vocalgen.evaluation.job import Evaluation, EvaluationJob
 from vocalgen.evaluation.vocoding import VocodingEvaluation
 from vocalgen.module import build_module
@@ -113,7 +114,8 @@ EVALUATIONS = {"clap": {"retrieval"}, "qvim": {"retrieval"}, "qvim_clap_align": 
                "audioldm_refined": {"generation"}, "qvim_ldm": {"generation"}, "iadb_bpm": {"tempo"},
                "iadb_unconditional": {"tempo"}, "iadb_clap": {"generation"}, "iadb_bpm_clap": {"generation", "tempo"},
                "clap2diffusion_adapters": {"image_adherence"}, "clap2diffusion_finetune": {"image_adherence"},
-               "vocoder": {"vocoding"}, "vocos": {"vocoding"}, "qvae": {"target_baselines"}}
+               "vocoder": {"vocoding"}, "vocos": {"vocoding"}, "qvae": {"target_baselines"},
+               "encodec": {"autoencoding"}}
 
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
@@ -198,3 +200,17 @@ def test_the_vocoding_evaluation_sets_a_vocoder_against_griffin_lim(tiny_stages:
     qvim, config = load_module(tiny_stages["qvim"])
     with pytest.raises(ConfigError, match="judges a mel vocoder; this checkpoint's generator is a RetrievalHead"):
         VocodingEvaluation().run(EvaluationJob(qvim, config, "test", "cpu", {}, tmp_path, config["data"]))
+
+
+def test_the_autoencoding_evaluation_asks_clap_to_recognise_each_reconstruction(tiny_stages: dict[str, Path],
+                                                                                tmp_path: Path) -> None:
+    metrics = evaluate(str(tiny_stages["encodec"]), tmp_path / "mlflow", log_to_mlflow=False,
+                       embedder=str(tiny_stages["clap"]))
+    assert metrics["mel"] > 0 and metrics["stft"] > 0 and metrics["l1"] > 0
+    assert 0 < metrics["clap_mrr"] <= 1 and 0 <= metrics["clap_top1"] <= 1
+    assert -1 <= metrics["clap_cosine_other"] <= 1 and -1 <= metrics["clap_cosine_own"] <= 1
+    without_clap = evaluate(str(tiny_stages["encodec"]), tmp_path / "mlflow", log_to_mlflow=False)
+    assert without_clap["mel"] == pytest.approx(metrics["mel"]) and "clap_mrr" not in without_clap
+    qvim, config = load_module(tiny_stages["qvim"])
+    with pytest.raises(ConfigError, match="judges an EnCodec autoencoder; this checkpoint's generator is a Retrie"):
+        AutoencodingEvaluation().run(EvaluationJob(qvim, config, "test", "cpu", {}, tmp_path, config["data"]))

@@ -72,10 +72,12 @@ def split_metrics(job: EvaluationJob, evaluators: Sequence[Any]) -> dict[str, fl
 
 
 def recorded_evaluators(config: dict[str, Any]) -> dict[str, Any]:
-    """The checkpoint config's `evaluators`. Checkpoints saved before experiments listed them: a
-    retrieval evaluation when the config has epoch-level `metrics`; tempo control when its data has a
-    `beat_phase` field (the α-blending loop models), with generation quality too when it lists
+    """The checkpoint config's `evaluators`. Checkpoints saved before experiments listed them: autoencoding
+    for an EnCodec stage; a retrieval evaluation when the config has epoch-level `metrics`; tempo control when
+    its data has a `beat_phase` field (the α-blending loop models), with generation quality too when it lists
     `evaluate_conditions`; else generation quality from its `evaluate_conditions`."""
+    if config.get("stage_kind") == "encodec" and not config.get("evaluators"):
+        return {"autoencoding": {"_target_": "vocalgen.evaluation.autoencoding.AutoencodingEvaluation"}}
     if "evaluators" in config:
         return dict(config["evaluators"] or {})
     if config.get("metrics"):

@@ -6,9 +6,9 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from vocalgen.errors import ConfigError
+from vocalgen.evaluation.autoencoding import reconstruction_terms
 from vocalgen.evaluation.job import Evaluation, EvaluationJob, EvaluationResult
 from vocalgen.generators.mel_vocoder import MelVocoder
-from vocalgen.losses.reconstruction import ReconstructionTerm
 from vocalgen.metrics.clap_embedder import ClapEmbedder
 from vocalgen.pretransforms.griffin_lim import GriffinLimVocoder
 from vocalgen.stages import stage_checkpoint
@@ -34,7 +34,7 @@ class VocodingEvaluation(Evaluation):
         if not isinstance(generator, MelVocoder):
             raise ConfigError(f"evaluators: vocoding judges a mel vocoder; this checkpoint's generator is a "
                               f"{type(generator).__name__}.")
-        terms = {name: term for name, term in job.module.loss.terms.items() if isinstance(term, ReconstructionTerm)}
+        terms = reconstruction_terms(job)
         griffin_lim = GriffinLimVocoder(generator.frontend, self.iterations).to(job.device)
         loader = job.datamodule().loader(job.split, shuffle=False)
         clap = None

@@ -13,15 +13,16 @@ from vocalgen.stages import CLAP_KINDS, read_stage_config
 
 class ClapEmbedder:
     """Audio at any rate → the CLAP audio embedding [N, D]; captions → the text embedding [N, D]
-    (both unit norm), from a +experiment=clap checkpoint `path`. Clips are cut or padded to `seconds`."""
+    (both unit norm), from a +experiment=clap checkpoint `path`. Clips are cut or padded to `seconds`
+    (None: the CLAP's own input length, its audio tower's clip_samples)."""
 
-    def __init__(self, path: Path, seconds: float, device: str = "cpu") -> None:
+    def __init__(self, path: Path, seconds: float | None, device: str = "cpu") -> None:
         read_stage_config(path, CLAP_KINDS, "embedder", "+experiment=clap")  # CheckpointError unless a CLAP
         module, _ = load_module(path)
         self.module = module.to(device)
         self.audio, self.text = module.encoder, module.generator.tower
         self.sample_rate = self.audio.sample_rate
-        self.samples = int(round(seconds * self.sample_rate))
+        self.samples = self.audio.tower.clip_samples if seconds is None else int(round(seconds * self.sample_rate))
         self.device = device
 
     @torch.no_grad()
