@@ -123,3 +123,25 @@ def test_a_fresh_encoder_passes_its_input_on() -> None:
     latents = model.encoder(clips)
     assert latents.std(dim=-1).mean() > 0.05 * latents.std()  # they vary over time
     assert (latents[0] - latents[1]).abs().mean() > 0.1 * latents.abs().mean()  # and between inputs
+
+
+TINY_VOCOS = {"dim": 16, "intermediate_dim": 32, "num_layers": 2}
+
+
+def test_a_vocos_decoder_checkpoint_decodes_the_same_in_the_pretransform(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    autoencoder = EncodecAutoencoder(vocos_decoder=TINY_VOCOS, **TINY).eval()
+    audio = torch.randn(2, 1, 1000)
+    with torch.no_grad():
+        reconstruction = autoencoder.generate(audio)
+    assert reconstruction.shape == (2, 1, 1000)  # 4 frames of the 1280-point inverse STFT, cut to the input
+    path = tmp_path / "last.ckpt"
+    torch.save({"state_dict": {f"generator.{k}": v for k, v in autoencoder.state_dict().items()}}, path)
+    pretransform = EncodecPretransform(pretrained=str(path), prefix="generator.model.", vocos_decoder=TINY_VOCOS,
+                                       **TINY)
+    latents = pretransform.encode(audio)
+    assert pretransform.decode(latents).shape == (2, 1, latents.shape[-1] * 320)
+    assert torch.allclose(pretransform.decode(latents)[..., :1000], reconstruction, atol=1e-5)
+    with pytest.raises(CheckpointError, match="vocos_decoder"):  # read as a SEANet decoder: named, not garbage
+        EncodecPretransform(pretrained=str(path), prefix="generator.model.", **TINY)
+

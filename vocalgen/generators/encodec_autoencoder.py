@@ -1,7 +1,7 @@
 """EnCodec 24 kHz as a trainable generator (the `encodec` experiment); its weights feed EncodecPretransform."""
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
@@ -33,14 +33,14 @@ class EncodecAutoencoder(Generator):
     def __init__(self, audio_field: str = "audio_24k", quantized: bool = False, bandwidth: float = 6.0,
                  n_filters: int = 32, ratios: Sequence[int] = (8, 5, 4, 2), dimension: int = 128, lstm: int = 2,
                  n_residual_layers: int = 1, bins: int = 1024, n_q: int = 32, kmeans_iters: int = 50,
-                 segment: int | None = None) -> None:
+                 segment: int | None = None, vocos_decoder: Mapping[str, int] | None = None) -> None:
         super().__init__()
         self.hop_length = math.prod(ratios)
         if segment is not None and segment % self.hop_length:
             raise ConfigError(f"generator.segment={segment} must be a multiple of the hop {self.hop_length}.")
         self.segment = segment
         self.model = build_encodec_model(n_filters, ratios, dimension, lstm, n_residual_layers, bins, n_q,
-                                         kmeans_iters)
+                                         kmeans_iters, vocos_decoder)
         self.audio_field = self.target_field = audio_field
         self.quantized = quantized
         self.n_codebooks = quantizers_for_bandwidth(self.model, bandwidth, "generator.bandwidth") if quantized else 0

@@ -7,6 +7,7 @@ import torch
 from vocalgen.data.audioldm_mel import AudioLDMMel
 from vocalgen.errors import ConfigError
 from vocalgen.generators.mel_vocoder import MelVocoder
+from vocalgen.pretransforms.vocos_decoder import istft_synthesis
 
 
 class VocosVocoder(MelVocoder):
@@ -32,7 +33,4 @@ class VocosVocoder(MelVocoder):
         self.head = ISTFTHead(dim=dim, n_fft=n_fft, hop_length=hop, padding="same")
 
     def waveform(self, mel: torch.Tensor) -> torch.Tensor:
-        features = self.backbone(mel.transpose(1, 2))  # [B, T, dim]
-        # the head in fp32 whatever the autocast: the inverse STFT has no bf16 complex kernels on the CPU
-        with torch.autocast(features.device.type, enabled=False):
-            return self.head(features.float())
+        return istft_synthesis(self.backbone, self.head, mel.transpose(1, 2))

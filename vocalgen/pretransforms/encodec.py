@@ -6,7 +6,7 @@ checkpoint of the `encodec` training experiment loads here (prefix "generator.mo
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from torch import nn
 from vocalgen.errors import CheckpointError, ConfigError
 from vocalgen.fingerprint import weights_fingerprint
 from vocalgen.interfaces import Pretransform
+from vocalgen.pretransforms.vocos_decoder import VocosLatentDecoder
 
 SAMPLE_RATE = 24_000
 PUBLISHED_BANDWIDTHS = (1.5, 3.0, 6.0, 12.0, 24.0)  # kbps of encodec_24khz
@@ -25,13 +26,15 @@ PUBLISHED_FILE = "encodec_24khz-d7cc33bc.th"
 
 def build_encodec_model(n_filters: int = 32, ratios: Sequence[int] = (8, 5, 4, 2), dimension: int = 128,
                         lstm: int = 2, n_residual_layers: int = 1, bins: int = 1024, n_q: int = 32,
-                        kmeans_iters: int = 50) -> nn.Module:
+                        kmeans_iters: int = 50, vocos_decoder: Mapping[str, int] | None = None) -> nn.Module:
     """A fresh (untrained) causal, weight-normed 24 kHz `encodec.EncodecModel`.
 
     With the defaults (the published values) its state dict matches encodec_24khz-d7cc33bc.th key for
     key and shape for shape. The hop is prod(ratios) samples (320 → 75 latent frames per second).
     `kmeans_iters`: k-means iterations that start the codebooks on the first training batch (no
     effect on the weights' shapes; 50 with 1024 bins takes over a minute on a CPU).
+    `vocos_decoder`: None for EnCodec's SEANet decoder; else the VocosLatentDecoder arguments (dim,
+    intermediate_dim, num_layers) of a ConvNeXt + inverse-STFT decoder in its place.
     """
     from encodec.model import EncodecModel
     from encodec.modules import SEANetDecoder, SEANetEncoder
@@ -41,7 +44,9 @@ def build_encodec_model(n_filters: int = 32, ratios: Sequence[int] = (8, 5, 4, 2
              "n_residual_layers": n_residual_layers, "lstm": lstm, "norm": "weight_norm", "causal": True}
     with warnings.catch_warnings():  # the package uses the deprecated torch.nn.utils.weight_norm
         warnings.simplefilter("ignore", FutureWarning)
-        encoder, decoder = SEANetEncoder(**shape), SEANetDecoder(**shape)
+        encoder = SEANetEncoder(**shape)
+        decoder = (SEANetDecoder(**shape) if vocos_decoder is None
+                   else VocosLatentDecoder(dimension, math.prod(ratios), **vocos_decoder))
     quantizer = ResidualVectorQuantizer(dimension=dimension, n_q=n_q, bins=bins, kmeans_iters=kmeans_iters)
     frame_rate = math.ceil(SAMPLE_RATE / math.prod(ratios))
     most = n_q * math.log2(bins) * frame_rate / 1000
@@ -155,8 +160,8 @@ def load_encodec_state(model: nn.Module, state: dict[str, torch.Tensor], path: P
     if missing or unexpected or resized:
         raise CheckpointError(
             f"EnCodec checkpoint {path} does not fit this architecture (n_filters, ratios, dimension, lstm, "
-            f"n_residual_layers, bins, n_q): {len(missing)} missing keys {missing[:3]}, {len(unexpected)} "
-            f"unexpected keys {unexpected[:3]}, {len(resized)} shape mismatches {resized[:3]}."
+            f"n_residual_layers, bins, n_q, vocos_decoder): {len(missing)} missing keys {missing[:3]}, "
+            f"{len(unexpected)} unexpected keys {unexpected[:3]}, {len(resized)} shape mismatches {resized[:3]}."
             + prefix_hint(list(expected), unexpected)
         )
     model.load_state_dict(state, strict=True)
@@ -178,7 +183,8 @@ class EncodecPretransform(Pretransform):
     `bandwidth` kbps (6 → 8 codebooks). Decoding is the same in both cases. `pretrained`: a local
     file (the published encodec_24khz-d7cc33bc.th or an `encodec` experiment checkpoint with
     `prefix="generator.model."`); without one the weights are random (tests, smoke runs).
-    The architecture arguments default to the published model's. After loading, weight norm is
+    The architecture arguments default to the published model's (`vocos_decoder`: see build_encodec_model;
+    an `encodec` experiment trained with one decodes through it here too). After loading, weight norm is
     fused into plain weights (see fuse_weight_norm): the state dict of this module holds `weight`
     keys, which is what checkpoints of generators that contain it save and load.
     """
@@ -188,9 +194,10 @@ class EncodecPretransform(Pretransform):
     def __init__(self, pretrained: str | None = None, prefix: str = "", quantized: bool = False,
                  bandwidth: float = 6.0, n_filters: int = 32, ratios: Sequence[int] = (8, 5, 4, 2),
                  dimension: int = 128, lstm: int = 2, n_residual_layers: int = 1, bins: int = 1024,
-                 n_q: int = 32) -> None:
+                 n_q: int = 32, vocos_decoder: Mapping[str, int] | None = None) -> None:
         super().__init__()
-        self.model = build_encodec_model(n_filters, ratios, dimension, lstm, n_residual_layers, bins, n_q)
+        self.model = build_encodec_model(n_filters, ratios, dimension, lstm, n_residual_layers, bins, n_q,
+                                         vocos_decoder=vocos_decoder)
         if pretrained:
             path = Path(pretrained)
             load_encodec_state(self.model, read_encodec_state(path, prefix), path)
