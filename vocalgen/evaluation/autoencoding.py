@@ -5,7 +5,7 @@ import torch
 from tqdm import tqdm
 
 from vocalgen.errors import ConfigError
-from vocalgen.evaluation.job import Evaluation, EvaluationJob, EvaluationResult
+from vocalgen.evaluation.job import Evaluation, EvaluationJob, EvaluationResult, judged_generator
 from vocalgen.generators.encodec_autoencoder import EncodecAutoencoder
 from vocalgen.losses.reconstruction import ReconstructionTerm
 from vocalgen.metrics.clap_embedder import ClapEmbedder
@@ -45,10 +45,7 @@ class AutoencodingEvaluation(Evaluation):
         self.embedder = embedder
 
     def run(self, job: EvaluationJob) -> EvaluationResult:
-        generator = job.module.generator
-        if not isinstance(generator, EncodecAutoencoder):
-            raise ConfigError(f"evaluators: autoencoding judges an EnCodec autoencoder; this checkpoint's generator "
-                              f"is a {type(generator).__name__}.")
+        generator = judged_generator(job, EncodecAutoencoder, "autoencoding judges an EnCodec autoencoder")
         terms = reconstruction_terms(job)
         loader = job.datamodule().loader(job.split, shuffle=False)
         clap = None

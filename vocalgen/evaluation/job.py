@@ -5,7 +5,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 from hydra.utils import get_class, instantiate
@@ -14,6 +14,8 @@ from tqdm import tqdm
 
 from vocalgen.errors import ConfigError
 from vocalgen.module import VocalGenModule
+
+GeneratorKind = TypeVar("GeneratorKind", bound=torch.nn.Module)
 
 
 @dataclass
@@ -46,6 +48,15 @@ class EvaluationResult:
     metrics: dict[str, float]
     params: dict[str, Any] = field(default_factory=dict)
     texts: dict[str, str] = field(default_factory=dict)
+
+
+def judged_generator(job: EvaluationJob, kind: type[GeneratorKind], judges: str) -> GeneratorKind:
+    """The job's generator when it is a `kind`; else a ConfigError saying what the evaluation `judges`
+    (e.g. "vocoding judges a mel vocoder") and what the checkpoint holds."""
+    generator = job.module.generator
+    if not isinstance(generator, kind):
+        raise ConfigError(f"evaluators: {judges}; this checkpoint's generator is a {type(generator).__name__}.")
+    return generator
 
 
 class Evaluation(ABC):

@@ -5,9 +5,8 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from vocalgen.errors import ConfigError
 from vocalgen.evaluation.autoencoding import reconstruction_terms
-from vocalgen.evaluation.job import Evaluation, EvaluationJob, EvaluationResult
+from vocalgen.evaluation.job import Evaluation, EvaluationJob, EvaluationResult, judged_generator
 from vocalgen.generators.mel_vocoder import MelVocoder
 from vocalgen.metrics.clap_embedder import ClapEmbedder
 from vocalgen.pretransforms.griffin_lim import GriffinLimVocoder
@@ -30,10 +29,7 @@ class VocodingEvaluation(Evaluation):
         self.iterations = griffin_lim_iterations
 
     def run(self, job: EvaluationJob) -> EvaluationResult:
-        generator = job.module.generator
-        if not isinstance(generator, MelVocoder):
-            raise ConfigError(f"evaluators: vocoding judges a mel vocoder; this checkpoint's generator is a "
-                              f"{type(generator).__name__}.")
+        generator = judged_generator(job, MelVocoder, "vocoding judges a mel vocoder")
         terms = reconstruction_terms(job)
         griffin_lim = GriffinLimVocoder(generator.frontend, self.iterations).to(job.device)
         loader = job.datamodule().loader(job.split, shuffle=False)
