@@ -144,4 +144,3 @@ def test_a_vocos_decoder_checkpoint_decodes_the_same_in_the_pretransform(tmp_pat
     assert torch.allclose(pretransform.decode(latents)[..., :1000], reconstruction, atol=1e-5)
     with pytest.raises(CheckpointError, match="vocos_decoder"):  # read as a SEANet decoder: named, not garbage
         EncodecPretransform(pretrained=str(path), prefix="generator.model.", **TINY)
-

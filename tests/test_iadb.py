@@ -265,4 +265,3 @@ def test_named_conditions() -> None:
     conditions = encoder({"bpm": torch.tensor([120.0, 100.0])})
     assert set(conditions) == {"beat_phase", "clap"} and encoder.out_dim == 4
     assert conditions["beat_phase"].shape == (2, 8) and conditions["clap"].shape == (2, 3)
-

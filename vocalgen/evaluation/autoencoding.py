@@ -39,7 +39,7 @@ class AutoencodingEvaluation(Evaluation):
     """Every clip [B, 1, N] of the split through the autoencoder (encoder → latents → decoder, whole clips):
     the run's reconstruction terms averaged over clips (metric `<term>`), and with a CLAP (`embedder`: a
     checkpoint path or MLflow run id) the recognition metrics of `recognition_metrics` over the split, each clip
-    embedded as the CLAP takes its input (cut or repeated to the length it was trained on)."""
+    cut or zero-padded to the CLAP's own input length."""
 
     def __init__(self, embedder: str | None = None) -> None:
         self.embedder = embedder

@@ -14,15 +14,13 @@ class GenerationEvaluation(Evaluation):
     """Clips generated for the conditions of the split (read from the batch fields `conditions`, e.g.
     [caption] for text → audio), scored in the CLAP space of `embedder` (a CLAP checkpoint path or
     MLflow run id; default the run's `clap_checkpoint`); with `baselines` also unconditional
-    (guidance 0) and shuffled-condition generation. `clap_seconds`: the length each clip is cut (or
-    padded) to before the CLAP embeds it; None: the CLAP's own input length (whole loops)."""
+    (guidance 0) and shuffled-condition generation."""
 
     def __init__(self, conditions: Sequence[str] | None = None, embedder: str | None = None,
-                 baselines: bool = True, clap_seconds: float | None = 1.0) -> None:
+                 baselines: bool = True) -> None:
         self.conditions = list(conditions or [])
         self.embedder = embedder
         self.baselines = baselines
-        self.clap_seconds = clap_seconds
 
     def run(self, job: EvaluationJob) -> EvaluationResult:
         embedder = self.embedder or job.config.get("clap_checkpoint")
@@ -33,7 +31,8 @@ class GenerationEvaluation(Evaluation):
             raise ConfigError("give conditions=[field, …]: the batch fields the generator is conditioned on here "
                               "(e.g. [caption] for text, [imitation] for QVIM-LDM).")
         loader = job.datamodule().loader(job.split, shuffle=False)
-        clap = ClapEmbedder(stage_checkpoint(embedder, job.mlflow_dir), self.clap_seconds, job.device)
+        # the clip length is set by evaluate_generation: the generated clips' own length, references cut to it
+        clap = ClapEmbedder(stage_checkpoint(embedder, job.mlflow_dir), seconds=None, device=job.device)
         references = [pair.reference for pair in loader.dataset.pairs]
         metrics = evaluate_generation(job.module, loader, references, clap, self.conditions, job.sampling,
                                       loader.batch_size, job.device, self.baselines)

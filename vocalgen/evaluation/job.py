@@ -14,6 +14,7 @@ from tqdm import tqdm
 
 from vocalgen.errors import ConfigError
 from vocalgen.module import VocalGenModule
+from vocalgen.stages import recorded_kind
 
 GeneratorKind = TypeVar("GeneratorKind", bound=torch.nn.Module)
 
@@ -87,7 +88,7 @@ def recorded_evaluators(config: dict[str, Any]) -> dict[str, Any]:
     for an EnCodec stage; a retrieval evaluation when the config has epoch-level `metrics`; tempo control when
     its data has a `beat_phase` field (the α-blending loop models), with generation quality too when it lists
     `evaluate_conditions`; else generation quality from its `evaluate_conditions`."""
-    if config.get("stage_kind") == "encodec" and not config.get("evaluators"):
+    if recorded_kind(config) == "encodec" and not config.get("evaluators"):
         return {"autoencoding": {"_target_": "vocalgen.evaluation.autoencoding.AutoencodingEvaluation"}}
     if "evaluators" in config:
         return dict(config["evaluators"] or {})

@@ -31,4 +31,5 @@ class VocosLatentDecoder(nn.Module):
         self.head = ISTFTHead(dim=dim, n_fft=4 * hop, hop_length=hop, padding="same")
 
     def forward(self, latents: torch.Tensor) -> torch.Tensor:
+        """latents [B, dimension, T] → audio [B, 1, T · hop]."""
         return istft_synthesis(self.backbone, self.head, latents).unsqueeze(1)
