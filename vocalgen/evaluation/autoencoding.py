@@ -5,17 +5,11 @@ import torch
 from tqdm import tqdm
 
 from vocalgen.errors import ConfigError
-from vocalgen.evaluation.job import Evaluation, EvaluationJob, EvaluationResult, judged_generator
+from vocalgen.evaluation.job import Evaluation, EvaluationJob, EvaluationResult, judged_generator, reconstruction_terms
 from vocalgen.generators.encodec_autoencoder import EncodecAutoencoder
-from vocalgen.losses.reconstruction import ReconstructionTerm
 from vocalgen.metrics.clap_embedder import ClapEmbedder
 from vocalgen.metrics.ranking import mean_reciprocal_rank, ranks_of_targets, top_k_accuracy
 from vocalgen.stages import stage_checkpoint
-
-
-def reconstruction_terms(job: EvaluationJob) -> dict[str, ReconstructionTerm]:
-    """The terms of the run's loss that compare a prediction with its target (e.g. `mel`, `stft`, `l1`)."""
-    return {name: term for name, term in job.module.loss.terms.items() if isinstance(term, ReconstructionTerm)}
 
 
 def recognition_metrics(reconstructed: torch.Tensor, original: torch.Tensor) -> dict[str, float]:

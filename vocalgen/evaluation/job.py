@@ -13,6 +13,7 @@ from omegaconf import OmegaConf
 from tqdm import tqdm
 
 from vocalgen.errors import ConfigError
+from vocalgen.losses.reconstruction import ReconstructionTerm
 from vocalgen.module import VocalGenModule
 from vocalgen.stages import recorded_kind
 
@@ -58,6 +59,11 @@ def judged_generator(job: EvaluationJob, kind: type[GeneratorKind], judges: str)
     if not isinstance(generator, kind):
         raise ConfigError(f"evaluators: {judges}; this checkpoint's generator is a {type(generator).__name__}.")
     return generator
+
+
+def reconstruction_terms(job: EvaluationJob) -> dict[str, ReconstructionTerm]:
+    """The terms of the run's loss that compare a prediction with its target (e.g. `mel`, `stft`, `l1`)."""
+    return {name: term for name, term in job.module.loss.terms.items() if isinstance(term, ReconstructionTerm)}
 
 
 class Evaluation(ABC):

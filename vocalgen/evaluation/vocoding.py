@@ -5,8 +5,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from vocalgen.evaluation.autoencoding import reconstruction_terms
-from vocalgen.evaluation.job import Evaluation, EvaluationJob, EvaluationResult, judged_generator
+from vocalgen.evaluation.job import Evaluation, EvaluationJob, EvaluationResult, judged_generator, reconstruction_terms
 from vocalgen.generators.mel_vocoder import MelVocoder
 from vocalgen.metrics.clap_embedder import ClapEmbedder
 from vocalgen.pretransforms.griffin_lim import GriffinLimVocoder
