@@ -108,7 +108,8 @@ def sampling_speed(denoiser: Denoiser, batch: int, frames: int, steps: int, prec
         integrate(direction, noise, 1)
         started = time.perf_counter()
         integrate(direction, noise, steps)
-    return batch * frames / BeatPhaseEncoder().frame_rate / (time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+    return batch * frames / BeatPhaseEncoder().frame_rate / elapsed
 
 
 def comparison_rows(source: Path, variants: list[str], batch: int, frames: int, train_steps: int, warmup: int,

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from hydra.utils import get_class
+from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from bench.latent import untrained_checkpoint
@@ -208,6 +208,12 @@ def test_the_autoencoding_evaluation_asks_clap_to_recognise_each_reconstruction(
                        embedder=str(tiny_stages["clap"]))
     assert metrics["mel"] > 0 and metrics["stft"] > 0 and metrics["l1"] > 0
     assert 0 < metrics["clap_mrr"] <= 1 and 0 <= metrics["clap_top1"] <= 1
+    assert metrics["clap_top1"] <= metrics["clap_mrr"]  # a top-1 hit counts 1 in both, a miss 0 only in top-1
+    _, config = load_module(tiny_stages["encodec"])
+    data = instantiate(config["data"])
+    data.setup("test")
+    clips = len(data.datasets["test"])
+    assert metrics["chance_mrr"] == pytest.approx(sum(1 / rank for rank in range(1, clips + 1)) / clips)
     assert -1 <= metrics["clap_cosine_other"] <= 1 and -1 <= metrics["clap_cosine_own"] <= 1
     without_clap = evaluate(str(tiny_stages["encodec"]), tmp_path / "mlflow", log_to_mlflow=False)
     assert without_clap["mel"] == pytest.approx(metrics["mel"]) and "clap_mrr" not in without_clap

@@ -5,7 +5,14 @@ import torch
 from tqdm import tqdm
 
 from vocalgen.errors import ConfigError
-from vocalgen.evaluation.job import Evaluation, EvaluationJob, EvaluationResult, judged_generator, reconstruction_terms
+from vocalgen.evaluation.job import (
+    Evaluation,
+    EvaluationJob,
+    EvaluationResult,
+    judged_generator,
+    reconstruction_terms,
+    weighted_distances,
+)
 from vocalgen.generators.encodec_autoencoder import EncodecAutoencoder
 from vocalgen.metrics.clap_embedder import ClapEmbedder
 from vocalgen.metrics.ranking import mean_reciprocal_rank, ranks_of_targets, top_k_accuracy
@@ -51,8 +58,8 @@ class AutoencodingEvaluation(Evaluation):
             for batch in tqdm(loader, desc=f"reconstructing the {job.split} split", unit="batch"):
                 audio = batch[generator.audio_field].to(job.device)
                 reconstructed = generator.generate(audio)
-                for name, term in terms.items():   # terms are batch means: weigh by the batch size
-                    sums[name] += float(term.distance(reconstructed, audio)) * len(audio)
+                for name, distance in weighted_distances(terms, reconstructed, audio).items():
+                    sums[name] += distance
                 if clap is not None:
                     embedded["reconstructed"].append(clap.embed_audio(reconstructed.cpu(), generator.sample_rate))
                     embedded["original"].append(clap.embed_audio(audio.cpu(), generator.sample_rate))

@@ -66,6 +66,13 @@ def reconstruction_terms(job: EvaluationJob) -> dict[str, ReconstructionTerm]:
     return {name: term for name, term in job.module.loss.terms.items() if isinstance(term, ReconstructionTerm)}
 
 
+def weighted_distances(terms: dict[str, ReconstructionTerm], prediction: torch.Tensor,
+                       target: torch.Tensor) -> dict[str, float]:
+    """Each term's distance between prediction and target [B, 1, N] times B: summed over batches and divided
+    by the clips, a mean over clips (exactly so for terms that are batch means)."""
+    return {name: float(term.distance(prediction, target)) * len(target) for name, term in terms.items()}
+
+
 class Evaluation(ABC):
     """One kind of evaluation (retrieval ranking, generation quality, tempo control, …), built from
     an entry of the experiment's `evaluators`; the command line's non-null options that are

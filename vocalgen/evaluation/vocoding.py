@@ -5,7 +5,14 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from vocalgen.evaluation.job import Evaluation, EvaluationJob, EvaluationResult, judged_generator, reconstruction_terms
+from vocalgen.evaluation.job import (
+    Evaluation,
+    EvaluationJob,
+    EvaluationResult,
+    judged_generator,
+    reconstruction_terms,
+    weighted_distances,
+)
 from vocalgen.generators.mel_vocoder import MelVocoder
 from vocalgen.metrics.clap_embedder import ClapEmbedder
 from vocalgen.pretransforms.griffin_lim import GriffinLimVocoder
@@ -45,8 +52,8 @@ class VocodingEvaluation(Evaluation):
                 mel = generator.frontend(audio)[:, 0]
                 for vocoder, vocoded in (("vocoder", generator.vocode(mel)), ("griffin_lim", griffin_lim.vocode(mel))):
                     target = audio[..., : vocoded.shape[-1]]
-                    for name, term in terms.items():   # terms are batch means: weigh by the batch size
-                        sums[f"{vocoder}/{name}"] += float(term.distance(vocoded, target)) * len(audio)
+                    for name, distance in weighted_distances(terms, vocoded, target).items():
+                        sums[f"{vocoder}/{name}"] += distance
                     if clap is not None:
                         cosine = F.cosine_similarity(clap.embed_audio(vocoded.cpu(), generator.sample_rate),
                                                      clap.embed_audio(target.cpu(), generator.sample_rate))
