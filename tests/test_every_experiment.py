@@ -28,7 +28,7 @@ from vocalgen.train import train
 EXPERIMENTS = sorted(path.stem for path in (CONFIG_DIR / "experiment").glob("*.yaml"))
 LOOP_EXPERIMENTS = {name for name in EXPERIMENTS if name.startswith(("encodec", "iadb"))}
 SCENE_EXPERIMENTS = {name for name in EXPERIMENTS if name.startswith(("image_", "clap2diffusion"))}
-TINY = {**EXPERIMENT_TINY, "encodec": TINY_ENCODEC, "iadb": TINY_IADB, "qvae": EXPERIMENT_TINY["qvae_cpu"],
+TINY = {**EXPERIMENT_TINY, "encodec": TINY_ENCODEC, "iadb": TINY_IADB,
         "qvim": EXPERIMENT_TINY["qvim_cpu"], "clap": EXPERIMENT_TINY["clap_cpu"]}
 # what each experiment's stage inputs are fed with: root key → the tiny stage (below) that makes it
 INPUTS = {"qvim_checkpoint": "qvim", "clap_checkpoint": "clap", "align_checkpoint": "align", "vae_checkpoint": "vae",

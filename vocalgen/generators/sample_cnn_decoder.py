@@ -1,12 +1,9 @@
 """The "transposed SampleCNN" decoder: a latent vector upsampled ×3 per stage into a waveform."""
 
-from typing import Any
-
 import torch
 from torch import nn
 
-from vocalgen.errors import ConfigError
-from vocalgen.interfaces import Batch, Generator, Outputs
+from vocalgen.generators.latent_waveform_decoder import LatentWaveformDecoder
 
 
 def upsampling_stage(in_channels: int, out_channels: int) -> nn.Sequential:
@@ -19,7 +16,7 @@ def upsampling_stage(in_channels: int, out_channels: int) -> nn.Sequential:
     )
 
 
-class SampleCNNDecoder(Generator):
+class SampleCNNDecoder(LatentWaveformDecoder):
     """latent [B, latent_dim] → waveform [B, 1, 3**len(channels)] in [-1, 1] at `sample_rate`.
 
     `channels` lists each stage's width (recipe: [512] + [256]*6 + [128]*3 → 59 049 samples);
@@ -28,9 +25,7 @@ class SampleCNNDecoder(Generator):
 
     def __init__(self, latent_dim: int, channels: list[int], projection: list[int], sample_rate: int,
                  target_field: str = "audio") -> None:
-        super().__init__()
-        self.sample_rate = sample_rate
-        self.target_field = target_field
+        super().__init__(sample_rate, target_field)
         self.output_samples = 3 ** len(channels)
         widths = [latent_dim, *channels]
         self.stages = nn.Sequential(*(upsampling_stage(a, b) for a, b in zip(widths[:-1], widths[1:])))
@@ -44,15 +39,3 @@ class SampleCNNDecoder(Generator):
     def decode(self, latent: torch.Tensor) -> torch.Tensor:
         """latent [B, latent_dim] → waveform [B, 1, output_samples]."""
         return self.projection(self.stages(latent.unsqueeze(-1)))
-
-    def training_forward(self, batch: Batch, condition: torch.Tensor) -> Outputs:
-        target = batch[self.target_field]
-        if target.shape[-1] != self.output_samples:
-            raise ConfigError(
-                f"the decoder makes {self.output_samples} samples (3**{len(self.stages)}) but batch "
-                f"'{self.target_field}' has {target.shape[-1]}; set the data field's samples to {self.output_samples}."
-            )
-        return {"prediction": self.decode(condition), "target": target}
-
-    def generate(self, condition: torch.Tensor, **sampling: Any) -> torch.Tensor:
-        return self.decode(condition)

@@ -11,10 +11,11 @@ from tqdm import tqdm
 LOW_HZ, HIGH_HZ = 60.0, 4000.0
 
 
-def pitch_track(audio: np.ndarray, sample_rate: int) -> np.ndarray:
-    """audio [N] → f0 in Hz per frame [F] (hop 512), NaN where pYIN hears no pitch."""
-    f0, voiced, _ = librosa.pyin(audio, fmin=LOW_HZ, fmax=HIGH_HZ, sr=sample_rate, frame_length=2048,
-                                 hop_length=512, resolution=0.5)
+def pitch_track(audio: np.ndarray, sample_rate: int, hop: int = 512, low_hz: float = LOW_HZ,
+                high_hz: float = HIGH_HZ) -> np.ndarray:
+    """audio [N] → f0 in Hz per frame [1 + N // hop] (frames centred at i · hop), NaN where pYIN hears no pitch."""
+    f0, voiced, _ = librosa.pyin(audio, fmin=low_hz, fmax=high_hz, sr=sample_rate, frame_length=2048,
+                                 hop_length=hop, resolution=0.5)
     return np.where(voiced, f0, np.nan)
 
 

@@ -1,0 +1,110 @@
+"""The harmonic-plus-noise decoder of QVAE's CPU size, its pitch classes, its pitch loss and the pYIN field that
+gives it the target's pitch."""
+
+import math
+from pathlib import Path
+
+import pytest
+import torch
+from torch.nn import functional as F
+
+from vocalgen.data.audio_io import write_audio
+from vocalgen.data.pitch_field import PitchContourField
+from vocalgen.errors import ConfigError
+from vocalgen.generators.harmonic_decoder import HarmonicNoiseDecoder, PitchGrid
+from vocalgen.losses.pitch import PitchCrossEntropy, blurred_pitch_targets
+from vocalgen.losses.spectral import stft_magnitude
+
+RATE = 8000
+
+
+def tiny_decoder() -> HarmonicNoiseDecoder:
+    """4000 samples at 8 kHz, frames every 64 samples (63 frames)."""
+    return HarmonicNoiseDecoder(latent_dim=4, samples=4000, sample_rate=RATE, hop=64, seed_channels=8, seed_stride=4,
+                                dim=16, intermediate_dim=32, num_layers=1, harmonics=8, noise_bands=9)
+
+
+def test_pitch_classes_round_trip_within_a_quarter_tone() -> None:
+    grid = PitchGrid(60.0, 4000.0, bins_per_octave=24)
+    f0 = torch.tensor([0.0, 60.0, 110.0, 440.0, 3999.0])
+    classes = grid.classify(f0)
+    assert classes[0] == 0 and classes[1] == 1 and int(classes.max()) < grid.classes
+    logits = torch.full((5, grid.classes), -30.0).scatter(1, classes.view(-1, 1), 30.0)
+    decoded = grid.decode(logits)
+    assert decoded[0] == 0
+    cents = 1200 * torch.log2(decoded[1:] / f0[1:]).abs()
+    assert float(cents.max()) <= 25.0 + 1e-3
+
+
+def test_training_synthesises_the_target_pitch_and_returns_its_classes() -> None:
+    torch.manual_seed(0)
+    decoder = tiny_decoder()
+    f0 = torch.full((2, 63), 500.0)          # bin 16 of a 256-point STFT at 8 kHz
+    outputs = decoder.training_forward({"audio": torch.zeros(2, 1, 4000), "pitch": f0}, torch.randn(2, 4))
+    spectrum = stft_magnitude(outputs["prediction"].detach(), 256).mean(-1)
+    harmonic_bins = torch.arange(16, 129, 16)
+    peaks = spectrum.argmax(-1)
+    assert all(int(p) in harmonic_bins.tolist() for p in peaks)
+    assert outputs["pitch_logits"].shape == (2, 63, decoder.grid.classes)
+    assert outputs["pitch_target"].eq(decoder.grid.classify(torch.tensor(500.0))).all()
+    loss = PitchCrossEntropy()(outputs)
+    assert math.isclose(loss.item(), math.log(decoder.grid.classes), rel_tol=0.5)
+
+
+def test_generation_plays_the_pitch_it_predicts_and_is_silent_of_harmonics_when_unvoiced() -> None:
+    decoder = tiny_decoder().eval()
+    with torch.no_grad():
+        decoder.controls.weight.zero_()
+        decoder.controls.bias.zero_()
+        bias = decoder.controls.bias
+        bias[int(decoder.grid.classify(torch.tensor(500.0)))] = 30.0   # every frame predicts 494 Hz (grid)
+        bias[decoder.grid.classes + 1] = 10.0                           # the fundamental's weight above the rest
+        bias[decoder.grid.classes + 1 + decoder.split[2]:] = -30.0    # no noise
+        voiced = decoder.generate(torch.randn(1, 4))
+        bias[0] = 60.0                                                   # every frame "unvoiced"
+        unvoiced = decoder.generate(torch.randn(1, 4))
+    assert int(stft_magnitude(voiced, 256).mean(-1).argmax()) in (15, 16, 17)
+    assert float(unvoiced.abs().max()) < 1e-3 < float(voiced.abs().max())
+
+
+def test_a_pitch_contour_of_another_length_is_named() -> None:
+    with pytest.raises(ConfigError, match="'pitch' has 62 pitch frames; the decoder makes 63"):
+        tiny_decoder().training_forward({"audio": torch.zeros(1, 1, 4000), "pitch": torch.zeros(1, 62)},
+                                        torch.zeros(1, 4))
+
+
+def test_the_pitch_field_tracks_a_tone_and_marks_silence_unvoiced(tmp_path: Path) -> None:
+    time = torch.arange(RATE) / RATE
+    tone = torch.where(time < 0.5, 0.5 * torch.sin(2 * torch.pi * 220.0 * time), torch.zeros_like(time))
+    path = write_audio(tmp_path / "tone.wav", tone.view(1, -1), RATE)
+    f0 = PitchContourField("reference", RATE, samples=RATE, hop=64)(path)
+    assert f0.shape == (1 + RATE // 64,)
+    middle, tail = f0[10:50], f0[80:]
+    assert (middle - 220.0).abs().max() < 220.0 * (2 ** (1 / 24) - 1) and tail.eq(0).all()
+
+
+def test_blurred_pitch_targets_spread_over_neighbours_and_keep_unvoiced_one_hot() -> None:
+    targets = blurred_pitch_targets(torch.tensor([0, 5, 1]), count=10, blur=1.0)
+    torch.testing.assert_close(targets.sum(-1), torch.ones(3))
+    assert targets[0, 0] == 1 and targets[1, 0] == 0 and targets[2, 0] == 0
+    assert int(targets[1].argmax()) == 5 and targets[1, 4] == targets[1, 6] and 0.1 < float(targets[1, 4]) < 0.3
+    one_hot = F.one_hot(torch.tensor([3]), 10).float()
+    torch.testing.assert_close(blurred_pitch_targets(torch.tensor([3]), 10, 0.0), one_hot)
+
+
+def test_a_near_pitch_miss_costs_less_than_a_far_one() -> None:
+    loss, target = PitchCrossEntropy(blur=1.0), torch.tensor([[20]])
+    def cost(guess: int) -> float:
+        logits = torch.full((1, 1, 40), -10.0)
+        logits[0, 0, guess] = 10.0
+        return loss({"pitch_logits": logits, "pitch_target": target}).item()
+    assert cost(20) < cost(21) < cost(25) and cost(25) == pytest.approx(cost(35), rel=0.05)
+
+
+def test_a_seed_repeats_the_noise_and_another_changes_it() -> None:
+    decoder = tiny_decoder().eval()
+    latent = torch.randn(2, 4)
+    with torch.no_grad():
+        first, again, other = (decoder.generate(latent, seed=s) for s in (0, 0, 1))
+    torch.testing.assert_close(first, again)
+    assert not torch.equal(first, other)

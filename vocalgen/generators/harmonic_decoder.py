@@ -1,0 +1,146 @@
+"""A harmonic-plus-noise decoder (DDSP-style) from one latent vector: per frame a pitch class, a loudness, the
+weights of the harmonics and the gains of a filtered noise, synthesised into a waveform. Its harmonics are lines
+by construction; its pitch is learned as a classification against the target's pYIN contour."""
+
+import math
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from vocalgen.errors import ConfigError
+from vocalgen.generators.latent_frames import LatentFrames
+from vocalgen.generators.latent_waveform_decoder import LatentWaveformDecoder
+from vocalgen.interfaces import Batch, Outputs
+
+
+def exp_sigmoid(x: torch.Tensor) -> torch.Tensor:
+    """The positive, bounded amplitude of DDSP: 2 · sigmoid(x)^ln 10 + 1e-7, in (0, 2)."""
+    return 2.0 * torch.sigmoid(x) ** math.log(10.0) + 1e-7
+
+
+def frames_to_samples(controls: torch.Tensor, hop: int, samples: int) -> torch.Tensor:
+    """controls [B, C, T] at frames centred at i · hop → [B, C, samples], linear between frame centres, the last
+    frame held."""
+    upsampled = F.interpolate(controls, size=(controls.shape[-1] - 1) * hop + 1, mode="linear", align_corners=True)
+    return F.pad(upsampled, (0, max(samples - upsampled.shape[-1], 0)), mode="replicate")[..., :samples]
+
+
+class PitchGrid:
+    """Pitch classes: 0 is "unvoiced", class j ≥ 1 the pitch low_hz · 2^((j − 1) / bins_per_octave) up to high_hz."""
+
+    def __init__(self, low_hz: float, high_hz: float, bins_per_octave: int) -> None:
+        self.low_hz, self.bins_per_octave = low_hz, bins_per_octave
+        self.pitches = math.ceil(bins_per_octave * math.log2(high_hz / low_hz)) + 1
+        self.classes = self.pitches + 1
+
+    def classify(self, f0: torch.Tensor) -> torch.Tensor:
+        """f0 in Hz [...] (0: unvoiced) → class [...] (long)."""
+        position = torch.round(self.bins_per_octave * torch.log2(f0.clamp(min=self.low_hz) / self.low_hz))
+        return torch.where(f0 > 0, 1 + position.clamp(0, self.pitches - 1), 0).long()
+
+    def decode(self, logits: torch.Tensor) -> torch.Tensor:
+        """logits [..., classes] → f0 in Hz [...]: 0 where "unvoiced" is the likelier half, else the mean pitch
+        of the two classes either side of the likeliest (weighted by their probabilities, in octaves)."""
+        probabilities = logits.softmax(-1)
+        pitched = probabilities[..., 1:]
+        best = pitched.argmax(-1, keepdim=True)
+        window = (best + torch.arange(-2, 3, device=logits.device)).clamp(0, self.pitches - 1)
+        weights = pitched.gather(-1, window)
+        position = (weights * window).sum(-1) / weights.sum(-1).clamp(min=1e-12)
+        f0 = self.low_hz * 2 ** (position / self.bins_per_octave)
+        return torch.where(probabilities[..., 0] < 0.5, f0, torch.zeros_like(f0))
+
+
+class HarmonicNoiseDecoder(LatentWaveformDecoder):
+    """latent [B, latent_dim] → waveform [B, 1, samples] at `sample_rate`.
+
+    LatentFrames and a ConvNeXt backbone (width `dim`, `num_layers` blocks) give each of the 1 + samples // hop
+    frames: pitch-class logits (PitchGrid), a loudness, the weights of `harmonics` harmonics (those above
+    Nyquist dropped) and the gains of `noise_bands` bands of filtered white noise (STFT of 4 · hop points).
+    Training synthesises with the target's pitch (batch `pitch_field`, Hz per frame, 0 unvoiced) and returns the
+    logits and classes for a pitch loss; generation uses the predicted pitch.
+    """
+
+    def __init__(self, latent_dim: int, samples: int, sample_rate: int, hop: int = 256, seed_channels: int = 128,
+                 seed_stride: int = 8, dim: int = 256, intermediate_dim: int = 768, num_layers: int = 6,
+                 harmonics: int = 48, noise_bands: int = 65, low_hz: float = 60.0, high_hz: float = 4000.0,
+                 bins_per_octave: int = 24, pitch_field: str = "pitch", target_field: str = "audio") -> None:
+        super().__init__(sample_rate, target_field)
+        from vocos.models import VocosBackbone
+
+        self.output_samples, self.hop, self.pitch_field = samples, hop, pitch_field
+        self.grid = PitchGrid(low_hz, high_hz, bins_per_octave)
+        self.frames = LatentFrames(latent_dim, 1 + samples // hop, seed_channels, seed_stride)
+        self.backbone = VocosBackbone(input_channels=seed_channels, dim=dim, intermediate_dim=intermediate_dim,
+                                      num_layers=num_layers)
+        self.split = (self.grid.classes, 1, harmonics, noise_bands)
+        self.controls = nn.Linear(dim, sum(self.split))
+        self.register_buffer("orders", torch.arange(1, harmonics + 1, dtype=torch.float32).view(1, -1, 1),
+                             persistent=False)
+
+    def frame_controls(self, latent: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """latent [B, latent_dim] → pitch logits [B, T, classes], loudness [B, 1, T], harmonic weights
+        [B, harmonics, T] (a distribution), noise gains [B, noise_bands, T]."""
+        features = self.controls(self.backbone(self.frames(latent)))
+        logits, loudness, weights, gains = features.split(self.split, dim=-1)
+        return (logits, exp_sigmoid(loudness).transpose(1, 2), weights.softmax(-1).transpose(1, 2),
+                exp_sigmoid(gains - 5.0).transpose(1, 2))
+
+    def harmonic(self, f0: torch.Tensor, loudness: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        """f0 [B, T] Hz (0 unvoiced), loudness [B, 1, T], weights [B, K, T] → harmonic part [B, samples].
+
+        Amplitudes are linear between frame centres, as frames_to_samples would make them, but never built per
+        sample: each hop of samples mixes its two frames' amplitude vectors with the (gradient-free) sinusoids."""
+        frames = f0.shape[-1]
+        audible = (self.orders * f0.unsqueeze(1) < self.sample_rate / 2).float()
+        weights = weights * audible
+        amplitudes = loudness * (f0 > 0).float().unsqueeze(1) * weights / weights.sum(1, keepdim=True).clamp(min=1e-7)
+        f0_samples = frames_to_samples(f0.unsqueeze(1), self.hop, frames * self.hop)[:, 0]
+        cycles = torch.cumsum(f0_samples.double() / self.sample_rate, dim=-1)
+        phase = (2 * math.pi * (cycles - torch.floor(cycles))).float()
+        with torch.no_grad():
+            sinusoids = torch.sin(self.orders * phase.unsqueeze(1)).view(*amplitudes.shape, self.hop)
+        following = torch.cat([amplitudes[..., 1:], amplitudes[..., -1:]], dim=-1)
+        rising = torch.arange(self.hop, device=f0.device, dtype=torch.float32) / self.hop    # [hop]
+        mixed = (torch.einsum("bki,bkir->bir", amplitudes, sinusoids) * (1 - rising)
+                 + torch.einsum("bki,bkir->bir", following, sinusoids) * rising)
+        return mixed.flatten(1)[:, : self.output_samples]
+
+    def noise(self, gains: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """gains [B, bands, T] → white noise (drawn from `generator`, or the global one) filtered per frame by the
+        gains (linear across frequency) [B, samples]."""
+        n_fft, window = 4 * self.hop, torch.hann_window(4 * self.hop, device=gains.device)
+        white = torch.rand(gains.shape[0], self.output_samples, generator=generator).to(gains.device) * 2 - 1
+        spectrum = torch.stft(white, n_fft, self.hop, window=window, return_complex=True)
+        response = F.interpolate(gains.transpose(1, 2), size=n_fft // 2 + 1, mode="linear", align_corners=True)
+        return torch.istft(spectrum * response.transpose(1, 2)[..., : spectrum.shape[-1]], n_fft, self.hop,
+                           window=window, length=self.output_samples)
+
+    def synthesise(self, f0: torch.Tensor, loudness: torch.Tensor, weights: torch.Tensor, gains: torch.Tensor,
+                   generator: torch.Generator | None = None) -> torch.Tensor:
+        """Frame controls (frame_controls' shapes, f0 [B, T] in Hz) → waveform [B, 1, samples], in fp32."""
+        with torch.autocast(f0.device.type, enabled=False):
+            audio = self.harmonic(f0.float(), loudness.float(), weights.float()) + self.noise(gains.float(), generator)
+        return audio.unsqueeze(1)
+
+    def decode(self, latent: torch.Tensor, seed: int | None = None) -> torch.Tensor:
+        """latent [B, latent_dim] → waveform [B, 1, samples], at the pitch the decoder predicts; `seed` makes its
+        noise repeatable."""
+        logits, loudness, weights, gains = self.frame_controls(latent)
+        generator = torch.Generator().manual_seed(seed) if seed is not None else None
+        return self.synthesise(self.grid.decode(logits.float()), loudness, weights, gains, generator)
+
+    def generate(self, condition: torch.Tensor, seed: int | None = None, **sampling: Any) -> torch.Tensor:
+        return self.decode(condition, seed)
+
+    def training_forward(self, batch: Batch, condition: torch.Tensor) -> Outputs:
+        target, f0 = self.target(batch), batch[self.pitch_field]
+        if f0.shape[-1] != self.frames.frames:
+            raise ConfigError(f"batch '{self.pitch_field}' has {f0.shape[-1]} pitch frames; the decoder makes "
+                              f"{self.frames.frames} (1 + samples // hop = 1 + {self.output_samples} // {self.hop}): "
+                              f"give the pitch field the decoder's samples and hop.")
+        logits, loudness, weights, gains = self.frame_controls(condition)
+        return {"prediction": self.synthesise(f0, loudness, weights, gains), "target": target,
+                "pitch_logits": logits, "pitch_target": self.grid.classify(f0)}
