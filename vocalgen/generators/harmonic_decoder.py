@@ -14,6 +14,8 @@ from vocalgen.generators.latent_frames import LatentFrames
 from vocalgen.generators.latent_waveform_decoder import LatentWaveformDecoder
 from vocalgen.interfaces import Batch, Outputs
 
+NOISE_OFFSET = -5.0  # added to the noise gains' logits: the noise starts quiet (gain ≈ 2e-5) beside the harmonics
+
 
 def exp_sigmoid(x: torch.Tensor) -> torch.Tensor:
     """The positive, bounded amplitude of DDSP: 2 · sigmoid(x)^ln 10 + 1e-7, in (0, 2)."""
@@ -86,7 +88,7 @@ class HarmonicNoiseDecoder(LatentWaveformDecoder):
         features = self.controls(self.backbone(self.frames(latent)))
         logits, loudness, weights, gains = features.split(self.split, dim=-1)
         return (logits, exp_sigmoid(loudness).transpose(1, 2), weights.softmax(-1).transpose(1, 2),
-                exp_sigmoid(gains - 5.0).transpose(1, 2))
+                exp_sigmoid(gains + NOISE_OFFSET).transpose(1, 2))
 
     def harmonic(self, f0: torch.Tensor, loudness: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
         """f0 [B, T] Hz (0 unvoiced), loudness [B, 1, T], weights [B, K, T] → harmonic part [B, samples].
