@@ -7,7 +7,7 @@ import torch
 
 from vocalgen.data.audio_io import fit_length, read_audio
 from vocalgen.data.fields import Source
-from vocalgen.metrics.pitch_recall import HIGH_HZ, LOW_HZ, pitch_track
+from vocalgen.metrics.pitch_recall import HIGH_HZ, LOW_HZ, PYIN_SETTINGS, pitch_track
 
 
 class PitchContourField:
@@ -19,7 +19,7 @@ class PitchContourField:
         self.source = source
         self.sample_rate, self.samples, self.hop = sample_rate, samples, hop
         self.low_hz, self.high_hz = low_hz, high_hz
-        self.fingerprint = f"pitch|pyin|{sample_rate}|{samples}|{hop}|{low_hz}|{high_hz}"
+        self.fingerprint = f"pitch|{PYIN_SETTINGS}|{sample_rate}|{samples}|{hop}|{low_hz}|{high_hz}"
 
     def __call__(self, path: Path) -> torch.Tensor:
         audio = fit_length(read_audio(path, self.sample_rate), self.samples).numpy()

@@ -1,6 +1,6 @@
 """Pitch as classification: the cross-entropy of a decoder's per-frame pitch-class logits against the target's
-classes, the pitched ones blurred over their neighbours (as CREPE does) so that a near miss costs less than a far
-one."""
+classes; optionally the pitched ones blurred over their neighbours (as CREPE does) so that a near miss costs less
+than a far one."""
 
 import torch
 from torch.nn import functional as F
@@ -21,10 +21,11 @@ def blurred_pitch_targets(classes: torch.Tensor, count: int, blur: float) -> tor
 
 
 class PitchCrossEntropy(ReconstructionTerm):
-    """outputs["pitch_logits"] [B, T, classes] and outputs["pitch_target"] [B, T] (long; class 0 "unvoiced") →
-    the mean over frames of the cross-entropy with the blurred targets (`blur` classes; 0: one-hot)."""
+    """outputs["pitch_logits"] [B, T, classes] and outputs["pitch_target"] [B, T] (long; class 0 "unvoiced"; not
+    the same shape, unlike most ReconstructionTerms) → the mean over frames of the cross-entropy with the targets,
+    one-hot or (`blur` > 0) blurred over `blur` classes' deviation."""
 
-    def __init__(self, blur: float = 1.0, prediction_key: str = "pitch_logits",
+    def __init__(self, blur: float = 0.0, prediction_key: str = "pitch_logits",
                  target_key: str = "pitch_target") -> None:
         super().__init__(prediction_key, target_key)
         self.blur = blur

@@ -9,13 +9,15 @@ import torch
 from tqdm import tqdm
 
 LOW_HZ, HIGH_HZ = 60.0, 4000.0
+FRAME_LENGTH, RESOLUTION = 2048, 0.5
+PYIN_SETTINGS = f"pyin frame {FRAME_LENGTH} resolution {RESOLUTION}"   # what a cache of tracks must be keyed by
 
 
 def pitch_track(audio: np.ndarray, sample_rate: int, hop: int = 512, low_hz: float = LOW_HZ,
                 high_hz: float = HIGH_HZ) -> np.ndarray:
     """audio [N] → f0 in Hz per frame [1 + N // hop] (frames centred at i · hop), NaN where pYIN hears no pitch."""
-    f0, voiced, _ = librosa.pyin(audio, fmin=low_hz, fmax=high_hz, sr=sample_rate, frame_length=2048,
-                                 hop_length=hop, resolution=0.5)
+    f0, voiced, _ = librosa.pyin(audio, fmin=low_hz, fmax=high_hz, sr=sample_rate, frame_length=FRAME_LENGTH,
+                                 hop_length=hop, resolution=RESOLUTION)
     return np.where(voiced, f0, np.nan)
 
 
