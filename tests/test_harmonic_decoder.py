@@ -34,6 +34,8 @@ def test_pitch_classes_round_trip_within_a_quarter_tone() -> None:
     assert decoded[0] == 0
     cents = 1200 * torch.log2(decoded[1:] / f0[1:]).abs()
     assert float(cents.max()) <= 25.0 + 1e-3
+    spread = torch.zeros(1, grid.classes)               # every class alike: voiced, but no pitch stands out
+    assert float(grid.decode(spread)) > 0 and float(grid.decode(spread, confidence=0.1)) == 0
     bottom = torch.full((1, grid.classes), -30.0)
     bottom[0, 1:3] = 0.0                       # the two lowest pitches equally likely: halfway, not pulled down
     assert float(grid.decode(bottom)) == pytest.approx(60.0 * 2 ** (0.5 / 24), rel=1e-4)

@@ -55,9 +55,10 @@ class PitchGrid:
         position = torch.round(self.bins_per_octave * torch.log2(f0.clamp(min=self.low_hz) / self.low_hz))
         return torch.where(f0 > 0, 1 + position.clamp(0, self.pitches - 1), 0).long()
 
-    def decode(self, logits: torch.Tensor) -> torch.Tensor:
-        """logits [..., classes] → f0 in Hz [...]: 0 where "unvoiced" is the likelier half, else the mean pitch
-        of the DECODE_REACH classes either side of the likeliest (weighted by their probabilities, in octaves)."""
+    def decode(self, logits: torch.Tensor, confidence: float = 0.0) -> torch.Tensor:
+        """logits [..., classes] → f0 in Hz [...]: 0 where "unvoiced" is the likelier half or where the likeliest
+        pitch and its DECODE_REACH neighbours either side hold less than `confidence` of the probability, else
+        their mean pitch (weighted by their probabilities, in octaves)."""
         probabilities = logits.softmax(-1)
         pitched = probabilities[..., 1:]
         best = pitched.argmax(-1, keepdim=True)
@@ -66,7 +67,8 @@ class PitchGrid:
         weights = pitched.gather(-1, window.clamp(0, self.pitches - 1)) * inside
         position = (weights * window).sum(-1) / weights.sum(-1).clamp(min=1e-12)
         f0 = self.low_hz * 2 ** (position / self.bins_per_octave)
-        return torch.where(probabilities[..., 0] < 0.5, f0, torch.zeros_like(f0))
+        voiced = (probabilities[..., 0] < 0.5) & (weights.sum(-1) >= confidence)
+        return torch.where(voiced, f0, torch.zeros_like(f0))
 
 
 class HarmonicNoiseDecoder(LatentWaveformDecoder):
@@ -147,16 +149,17 @@ class HarmonicNoiseDecoder(LatentWaveformDecoder):
             audio = self.harmonic(f0.float(), loudness.float(), weights.float()) + self.noise(gains.float(), generator)
         return audio.unsqueeze(1)
 
-    def decode(self, latent: torch.Tensor, seed: int | None = None) -> torch.Tensor:
-        """latent [B, latent_dim] → waveform [B, 1, samples], at the pitch the decoder predicts; `seed` makes its
-        noise repeatable."""
+    def decode(self, latent: torch.Tensor, seed: int | None = None, confidence: float = 0.0) -> torch.Tensor:
+        """latent [B, latent_dim] → waveform [B, 1, samples], at the pitch the decoder predicts (harmonics only
+        where it is at least `confidence` sure of it, PitchGrid.decode); `seed` makes its noise repeatable."""
         logits, loudness, weights, gains = self.frame_controls(latent)
         generator = torch.Generator().manual_seed(seed) if seed is not None else None
-        return self.synthesise(self.grid.decode(logits.float()), loudness, weights, gains, generator)
+        return self.synthesise(self.grid.decode(logits.float(), confidence), loudness, weights, gains, generator)
 
-    def generate(self, condition: torch.Tensor, seed: int | None = None, **sampling: Any) -> torch.Tensor:
+    def generate(self, condition: torch.Tensor, seed: int | None = None, confidence: float = 0.0,
+                 **sampling: Any) -> torch.Tensor:
         """condition = latent [B, latent_dim] → waveform [B, 1, samples] (decode)."""
-        return self.decode(condition, seed)
+        return self.decode(condition, seed, confidence)
 
     def training_forward(self, batch: Batch, condition: torch.Tensor) -> Outputs:
         """The audio synthesised at the target's pitch [B, 1, samples] ("prediction"), the target ("target"), the
