@@ -126,8 +126,9 @@ def test_a_near_pitch_miss_costs_less_than_a_far_one() -> None:
 
 def test_a_seed_repeats_the_noise_and_another_changes_it() -> None:
     decoder = tiny_decoder().eval()
-    latent = torch.randn(2, 4)
+    latent, gains = torch.randn(2, 4), torch.ones(2, 9, 63)   # unit gains: the noise at full level
     with torch.no_grad():
         first, again, other = (decoder.generate(latent, seed=s) for s in (0, 0, 1))
-    torch.testing.assert_close(first, again)
-    assert not torch.equal(first, other)
+        loud = [decoder.noise(gains, torch.Generator().manual_seed(s)) for s in (0, 0, 1)]
+    assert torch.equal(first, again) and not torch.equal(first, other)   # exact: unseeded draws would differ
+    assert torch.equal(loud[0], loud[1]) and float((loud[0] - loud[2]).abs().max()) > 0.1

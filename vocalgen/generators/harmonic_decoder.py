@@ -12,6 +12,7 @@ from torch.nn import functional as F
 from vocalgen.errors import ConfigError
 from vocalgen.generators.latent_frames import LatentFrames
 from vocalgen.generators.latent_waveform_decoder import LatentWaveformDecoder
+from vocalgen.generators.seeding import seeded_generator
 from vocalgen.interfaces import Batch, Outputs
 
 NOISE_OFFSET = -5.0  # added to the noise gains' logits: the noise starts quiet (gain ≈ 2e-5) beside the harmonics
@@ -153,7 +154,7 @@ class HarmonicNoiseDecoder(LatentWaveformDecoder):
         """latent [B, latent_dim] → waveform [B, 1, samples], at the pitch the decoder predicts (harmonics only
         where it is at least `confidence` sure of it, PitchGrid.decode); `seed` makes its noise repeatable."""
         logits, loudness, weights, gains = self.frame_controls(latent)
-        generator = torch.Generator().manual_seed(seed) if seed is not None else None
+        generator = seeded_generator(seed)
         return self.synthesise(self.grid.decode(logits.float(), confidence), loudness, weights, gains, generator)
 
     def generate(self, condition: torch.Tensor, seed: int | None = None, confidence: float = 0.0,

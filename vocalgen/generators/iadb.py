@@ -24,6 +24,7 @@ from vocalgen.errors import ConfigError
 from vocalgen.generators.blending_samplers import integrate
 from vocalgen.generators.guidance import guide
 from vocalgen.generators.latent_scale import measure_latent_scale
+from vocalgen.generators.seeding import seeded_generator
 from vocalgen.interfaces import Batch, Condition, Generator, Outputs, Pretransform
 
 NULL_CONDITIONS = ("zeros", "learned")
@@ -207,6 +208,6 @@ class IADBGenerator(Generator):
         """conditions → audio [B, 1, frames · hop] at `sample_rate`, decoded by the pretransform."""
         if self.pretransform is None:
             raise ConfigError("IADBGenerator.generate needs generator.pretransform to decode the latents.")
-        generator = torch.Generator().manual_seed(seed) if seed is not None else None
+        generator = seeded_generator(seed)
         latents = self.sample_latents(condition, steps, guidance, generator, batch_size, sampler)
         return self.pretransform.decode(latents)

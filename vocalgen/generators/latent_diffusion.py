@@ -11,6 +11,7 @@ from vocalgen.generators.condition_routing import ConditionRouting, named
 from vocalgen.generators.guidance import drop_conditions, guidance_schedule, guide_in_order
 from vocalgen.generators.latent_scale import measure_latent_scale
 from vocalgen.generators.noise_schedule import NoiseSchedule
+from vocalgen.generators.seeding import seeded_generator
 from vocalgen.interfaces import Batch, Condition, Generator, Outputs, Pretransform
 from vocalgen.outputs import OutputKind
 
@@ -111,7 +112,7 @@ class LatentDiffusion(Generator):
             raise ConfigError("this LatentDiffusion has no latent scale yet (it is measured on the first training "
                               "batch): generate from a trained checkpoint.")
         scheduler = self.schedule.sampler(sampler, steps)
-        noise_source = torch.Generator(device="cpu").manual_seed(seed) if seed is not None else None
+        noise_source = seeded_generator(seed)
         x = torch.randn((first.shape[0], *self.latent_shape()), generator=noise_source).to(first.device)
         x = x * scheduler.init_noise_sigma
         variants, scales = self.guidance_variants(condition, guidance, guidance_end, steps)
