@@ -53,14 +53,17 @@ TINY_IMAGE_LDM = ["encoder.vocab_size=300", "encoder.hidden_size=16", "encoder.i
                   "generator.unet.down_block_types=[CrossAttnDownBlock2D,DownBlock2D]",
                   "generator.unet.up_block_types=[UpBlock2D,CrossAttnUpBlock2D]", "generator.unet.attention_head_dim=4",
                   "generator.unet.norm_num_groups=4", "sampling.steps=2"]
-TINY_QVAE = [*TINY_MOBILENET, "data.fields.audio.samples=2187", "adapter.in_dim=96", "adapter.latent_dim=16",
-             "loss.terms.stft.windows=[256,512]", "loss.terms.mel.n_ffts=[512]", "loss.terms.mel.hops=[128]",
-             "loss.terms.mel.n_mels=40", "callbacks.samples.n_examples=2"]
+TINY_QVAE_DATA = ["data.fields.imitation.seconds=1.0", "data.fields.audio.samples=2187",
+                  "loss.terms.stft.windows=[256,512]", "loss.terms.mel.n_ffts=[512]", "loss.terms.mel.hops=[128]",
+                  "loss.terms.mel.n_mels=40", "callbacks.samples.n_examples=2"]
 EXPERIMENT_TINY = {
-    "qvae_cpu": [*TINY_QVAE, "generator.hop=64", "generator.seed_channels=8", "generator.dim=16",
-                 "generator.intermediate_dim=32", "generator.num_layers=1", "generator.harmonics=8",
+    "qvae_cpu": [*TINY_QVAE_DATA, "encoder.encoders.latent.backbone.width_mult=0.1", "adapter.adapter.latent_dim=16",
+                 "adapter.adapter.in_channels=384", "adapter.adapter.frames=4",   # 96 channels × 4 rows, 1 s
+                 "data.fields.imitation_pitch.samples=4000", "generator.hop=64", "generator.seed_channels=8",
+                 "generator.dim=16", "generator.intermediate_dim=32", "generator.num_layers=1", "generator.harmonics=8",
                  "generator.noise_bands=9"],
-    "qvae": [*TINY_QVAE, "generator.channels=[16,16,8,8,8,4,4]", "generator.projection=[4]"],
+    "qvae": [*TINY_QVAE_DATA, *TINY_MOBILENET[1:], "adapter.in_dim=96", "adapter.latent_dim=16",
+             "generator.channels=[16,16,8,8,8,4,4]", "generator.projection=[4]"],
     "qvim_cpu": [*TINY_MOBILENET, "encoder.augment.time_mask=20", "encoder.augment.max_shift=10"],
     "clap_cpu": ["data.fields.audio_48k.samples=48000", *TINY_HTSAT, *TINY_GPT2],
     "qvim_clap_align": ["adapter.in_dim=96", "adapter.hidden_dim=32"],

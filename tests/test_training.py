@@ -207,8 +207,10 @@ def test_the_target_baselines_evaluation_sets_qvae_against_the_mean_and_another_
             1 - metrics["generated/log_mel_l1"] / metrics[f"{baseline}/log_mel_l1"])
     module, config = load_module(checkpoint)
     module.generate = lambda batch, **sampling: batch["audio"]          # an oracle that returns the target
-    oracle = TargetBaselinesEvaluation().run(EvaluationJob(module, config, "test", "cpu", {}, tmp_path,
-                                                           config["data"])).metrics
+    result = TargetBaselinesEvaluation(examples=2).run(EvaluationJob(module, config, "test", "cpu", {}, tmp_path,
+                                                                     config["data"]))
+    oracle = result.metrics
+    assert list(result.files) == ["pitched_examples.png"] and result.files["pitched_examples.png"][:4] == b"\x89PNG"
     assert oracle["generated/log_mel_l1"] == 0 and oracle["margin_over_mean_target"] == 1
     assert oracle["pitched_items"] >= 1 and oracle["generated/pitch_recall"] == 1  # the target plays its own pitch
     assert 0 <= oracle["other_target/pitch_recall"] < 1

@@ -4,6 +4,7 @@ evaluations it lists under `evaluators` (vocalgen.evaluation: retrieval ranking,
 against baselines, tempo control, …)."""
 
 import logging
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -50,9 +51,10 @@ def recorded_run(client: Any, run_id: str | None) -> Any:
 
 def log_evaluation(metrics: dict[str, float], config: dict[str, Any], checkpoint: Path, trained_run: str | None,
                    params: dict[str, Any], split: str, mlflow_dir: str | Path,
-                   texts: dict[str, str] | None = None) -> str:
+                   texts: dict[str, str] | None = None, files: dict[str, bytes] | None = None) -> str:
     """One MLflow run "evaluate <run name>" nested under the training run (if known), with `params`, the
-    metrics as "eval/<name>" (one batch each) and `texts` as artifacts {file name: content}; returns its id."""
+    metrics as "eval/<name>" (one batch each), `texts` and `files` as artifacts {file name: content}; returns its
+    id."""
     import mlflow
     from mlflow.tracking import MlflowClient
 
@@ -74,6 +76,10 @@ def log_evaluation(metrics: dict[str, float], config: dict[str, Any], checkpoint
             mlflow.log_metrics({f"eval/{name}": value for name, value in metrics.items()})
             for name, text in (texts or {}).items():
                 mlflow.log_text(text, name)
+            with tempfile.TemporaryDirectory() as folder:
+                for name, content in (files or {}).items():
+                    (Path(folder) / name).write_bytes(content)
+                    mlflow.log_artifact(str(Path(folder) / name))
         return run.info.run_id
     finally:
         mlflow.set_tracking_uri(previous)
@@ -106,8 +112,9 @@ def evaluate(checkpoint: str, mlflow_dir: str | Path, data: DictConfig | None = 
         if job.built_data is not None:
             params.update({"data.root": str(data_cfg.root), "data.layout": str(data_cfg.get("layout"))})
         texts = {name: text for result in results.values() for name, text in result.texts.items()}
+        files = {name: content for result in results.values() for name, content in result.files.items()}
         run_id = log_evaluation(metrics, config, path, read_checkpoint(path)[CHECKPOINT_KEY].get("mlflow_run_id"),
-                                params, split, mlflow_dir, texts)
+                                params, split, mlflow_dir, texts, files)
         log.info("logged to MLflow run %s", run_id)
     return metrics
 

@@ -1,4 +1,6 @@
-"""Variational head: features → Gaussian posterior → latent sample."""
+"""Variational heads: features → Gaussian posterior → latent sample."""
+
+from abc import abstractmethod
 
 import torch
 from torch import nn
@@ -8,11 +10,23 @@ from vocalgen.interfaces import Adapter, Outputs
 from vocalgen.pretransforms.kl_autoencoder import sample_posterior
 
 
-class VAEHead(Adapter):
-    """features [B, in_dim] → {"condition": z [B, latent_dim], "mu", "logvar" [B, latent_dim]}.
+class VariationalHead(Adapter):
+    """features → {"condition": z, "mu", "logvar"} (each [B, latent_dim]); a subclass says how the features
+    become μ and log σ² (`posterior`). Training samples z = μ + σ·ε; evaluation returns z = μ (deterministic
+    generation)."""
 
-    Training samples z = μ + σ·ε; evaluation returns z = μ (deterministic generation).
-    """
+    @abstractmethod
+    def posterior(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]: ...
+
+    def forward(self, condition: torch.Tensor) -> Outputs:
+        mu, logvar = self.posterior(condition)
+        logvar = logvar.clamp(-30.0, 20.0)
+        z = sample_posterior(mu, logvar, self.training)
+        return {"condition": z, "mu": mu, "logvar": logvar}
+
+
+class VAEHead(VariationalHead):
+    """features [B, in_dim] → z, μ, log σ² [B, latent_dim] through two linear layers."""
 
     def __init__(self, in_dim: int, latent_dim: int) -> None:
         super().__init__()
@@ -20,13 +34,11 @@ class VAEHead(Adapter):
         self.mu = nn.Linear(in_dim, latent_dim)
         self.logvar = nn.Linear(in_dim, latent_dim)
 
-    def forward(self, condition: torch.Tensor) -> Outputs:
-        if condition.shape[-1] != self.in_dim:
+    def posterior(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """features [B, in_dim] → μ, log σ² [B, latent_dim]."""
+        if features.shape[-1] != self.in_dim:
             raise ConfigError(
-                f"adapter.in_dim={self.in_dim} but the encoder gives {condition.shape[-1]} features; "
+                f"adapter.in_dim={self.in_dim} but the encoder gives {features.shape[-1]} features; "
                 "set adapter.in_dim to the encoder's output size."
             )
-        mu = self.mu(condition)
-        logvar = self.logvar(condition).clamp(-30.0, 20.0)
-        z = sample_posterior(mu, logvar, self.training)
-        return {"condition": z, "mu": mu, "logvar": logvar}
+        return self.mu(features), self.logvar(features)

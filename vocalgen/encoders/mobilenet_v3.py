@@ -142,6 +142,8 @@ class MobileNetV3(nn.Module):
     """EfficientAT-style MobileNetV3 ("mn10" at width_mult=1.0) for [B, 1, F, T] spectrograms.
 
     Downsamples F and T by 32 and mean-pools both to ``[B, out_dim]``; ``out_dim`` is 960 at width 1.0.
+    ``pool=False`` returns the feature map ``[B, out_dim, ceil(F / 32), ceil(T / 32)]`` instead (a head that
+    keeps time, e.g. FramewiseVAEHead).
     ``use_se=False`` drops the squeeze-excitation blocks (then EfficientAT checkpoints no longer fit).
     ``init_seed``: draw the initial weights from this seed (towers given the same seed start alike).
     ``bn_momentum``: EfficientAT's 0.01 suits fine-tuning; from scratch the weights move fast and
@@ -156,8 +158,10 @@ class MobileNetV3(nn.Module):
         reduced_tail: bool = False,
         init_seed: int | None = None,
         bn_momentum: float = 0.01,
+        pool: bool = True,
     ) -> None:
         super().__init__()
+        self.pool = pool
         specs = large_block_specs(width_mult, reduced_tail)
         self.width_mult = width_mult
         self.out_dim = 6 * specs[-1].out_ch
@@ -194,5 +198,7 @@ class MobileNetV3(nn.Module):
         return self.features(x)
 
     def forward(self, x: Tensor) -> Tensor:
-        """[B, in_channels, F, T] -> pooled features [B, out_dim] (mean over F and T)."""
-        return self.forward_features(x).mean(dim=(2, 3))
+        """[B, in_channels, F, T] -> pooled features [B, out_dim] (mean over F and T), or with pool=False
+        the feature map [B, out_dim, ceil(F / 32), ceil(T / 32)]."""
+        features = self.forward_features(x)
+        return features.mean(dim=(2, 3)) if self.pool else features

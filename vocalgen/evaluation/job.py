@@ -45,11 +45,13 @@ class EvaluationJob:
 
 @dataclass
 class EvaluationResult:
-    """Metrics (logged as eval/<name>), the parameters that shaped them, and text artifacts {file: text}."""
+    """Metrics (logged as eval/<name>), the parameters that shaped them, text artifacts {file: text} and binary
+    ones {file: bytes} (e.g. a PNG)."""
 
     metrics: dict[str, float]
     params: dict[str, Any] = field(default_factory=dict)
     texts: dict[str, str] = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)
 
 
 def judged_generator(job: EvaluationJob, kind: type[GeneratorKind], judges: str) -> GeneratorKind:

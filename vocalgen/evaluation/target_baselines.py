@@ -3,10 +3,13 @@ sound? Its output's log-mel distance to the target beside two answers that need 
 the training targets, and the target of another item of the split; and how much of the target's pitch it plays
 (pitch recall) beside another item's target."""
 
+import io
+
 import numpy as np
 import torch
 from tqdm import tqdm
 
+from vocalgen.callbacks.spectrogram_plot import save_spectrograms
 from vocalgen.errors import ConfigError
 from vocalgen.evaluation.job import Evaluation, EvaluationJob, EvaluationResult
 from vocalgen.losses.spectral import MultiResolutionMelLoss
@@ -34,12 +37,15 @@ class TargetBaselinesEvaluation(Evaluation):
     `margin_over_<baseline>` = 1 − generated / baseline (0.2: 20 % closer than the baseline). With `pitch`,
     also `<answer>/pitch_recall` for generated and other_target (vocalgen.metrics.pitch_recall: the share of the
     target's voiced frames played within a semitone, averaged over the items whose target has any), and
-    `pitched_items`."""
+    `pitched_items`; and the artifact "pitched_examples.png": the spectrograms (to `examples_max_hz`) of the target
+    and the generated clip of `examples` pitched items spread evenly over the split (0: none)."""
 
-    def __init__(self, term: str = "mel", seed: int = 0, pitch: bool = True) -> None:
+    def __init__(self, term: str = "mel", seed: int = 0, pitch: bool = True, examples: int = 4,
+                 examples_max_hz: float = 4000.0) -> None:
         self.term = term
         self.seed = seed
         self.pitch = pitch
+        self.examples, self.examples_max_hz = examples, examples_max_hz
 
     def run(self, job: EvaluationJob) -> EvaluationResult:
         generator = job.module.generator
@@ -73,16 +79,29 @@ class TargetBaselinesEvaluation(Evaluation):
                                                .mean()) for name, answer in answers.items()}
         for baseline in BASELINES:
             metrics[f"margin_over_{baseline}"] = 1 - metrics["generated/log_mel_l1"] / metrics[f"{baseline}/log_mel_l1"]
+        files = {}
         if self.pitch:
-            metrics |= self.pitch_metrics({name: torch.cat(clips) for name, clips in audio.items()}, partner,
-                                          generator.sample_rate)
+            clips = {name: torch.cat(parts) for name, parts in audio.items()}
+            pitch_metrics, pitched = self.pitch_metrics(clips, partner, generator.sample_rate)
+            metrics |= pitch_metrics
+            if self.examples and pitched:
+                files["pitched_examples.png"] = self.example_figure(clips, pitched, generator.sample_rate)
         return EvaluationResult(metrics, {"term": self.term, "seed": self.seed, "pitch": self.pitch,
-                                          "items": len(partner)})
+                                          "items": len(partner)}, files=files)
+
+    def example_figure(self, clips: dict[str, torch.Tensor], pitched: list[int], sample_rate: int) -> bytes:
+        """PNG bytes: target and generated spectrograms of `examples` of the `pitched` item indices, evenly spread."""
+        chosen = [pitched[i] for i in np.linspace(0, len(pitched) - 1, min(self.examples, len(pitched))).astype(int)]
+        panels = {f"{name} · test item {i}": clips[name][i] for i in chosen for name in ("target", "generated")}
+        stream = io.BytesIO()
+        save_spectrograms(stream, panels, sample_rate, self.examples_max_hz)
+        return stream.getvalue()
 
     @staticmethod
-    def pitch_metrics(audio: dict[str, torch.Tensor], partner: torch.Tensor, sample_rate: int) -> dict[str, float]:
-        """{"generated", "target": [items, 1, N]} → pitch recall of the generated clips and of another item's
-        target (`partner`), over the items whose target is pitched, and their count."""
+    def pitch_metrics(audio: dict[str, torch.Tensor], partner: torch.Tensor,
+                      sample_rate: int) -> tuple[dict[str, float], list[int]]:
+        """{"generated", "target": [items, 1, N]} → (pitch recall of the generated clips and of another item's
+        target (`partner`) over the items whose target is pitched, and their count; those items' indices)."""
         tracks = {name: pitch_tracks(clips, sample_rate) for name, clips in audio.items()}
         target = tracks["target"]
         answers = {"generated": tracks["generated"], "other_target": [target[i] for i in partner.tolist()]}
@@ -91,7 +110,7 @@ class TargetBaselinesEvaluation(Evaluation):
                    for name, answer in answers.items()}
         metrics = {f"{name}/pitch_recall": float(values[pitched].mean()) if pitched.any() else float("nan")
                    for name, values in recalls.items()}
-        return metrics | {"pitched_items": float(pitched.sum())}
+        return metrics | {"pitched_items": float(pitched.sum())}, np.flatnonzero(pitched).tolist()
 
     @staticmethod
     def mean_log_mels(loader, field: str, mel: MultiResolutionMelLoss, device: str) -> list[torch.Tensor]:

@@ -12,8 +12,9 @@ from torch.nn import functional as F
 from vocalgen.errors import ConfigError
 from vocalgen.generators.latent_frames import LatentFrames
 from vocalgen.generators.latent_waveform_decoder import LatentWaveformDecoder
+from vocalgen.generators.pitch_guide import PitchGuide
 from vocalgen.generators.seeding import seeded_generator
-from vocalgen.interfaces import Batch, Outputs
+from vocalgen.interfaces import Batch, Condition, Outputs
 
 NOISE_OFFSET = -5.0  # added to the noise gains' logits: the noise starts quiet (gain ≈ 2e-5) beside the harmonics
 DECODE_REACH = 2     # PitchGrid.decode averages the likeliest pitch class with this many neighbours either side
@@ -80,18 +81,28 @@ class HarmonicNoiseDecoder(LatentWaveformDecoder):
     Nyquist dropped) and the gains of `noise_bands` bands of filtered white noise (STFT of 4 · hop points).
     Training synthesises with the target's pitch (batch `pitch_field`, Hz per frame, 0 unvoiced) and returns the
     logits and classes for a pitch loss; generation uses the predicted pitch.
+
+    `pitch_guide`: the name of a pitch contour in the condition (then a dict {`latent_name`: latent, `pitch_guide`:
+    f0 [B, ≥ frames] in Hz at this decoder's sample rate and hop}, e.g. the imitation's own f0), whose pitch
+    classes are embedded (PitchGuide) and added to the latent's frames; `chroma_prior` (> 0) adds to the pitch
+    logits a prior for the guide's chroma in every octave (PitchGuide.chroma_logits).
     """
 
     def __init__(self, latent_dim: int, samples: int, sample_rate: int, hop: int = 256, seed_channels: int = 128,
                  seed_stride: int = 8, dim: int = 256, intermediate_dim: int = 768, num_layers: int = 6,
                  harmonics: int = 48, noise_bands: int = 65, low_hz: float = 60.0, high_hz: float = 4000.0,
-                 bins_per_octave: int = 24, pitch_field: str = "pitch", target_field: str = "audio") -> None:
+                 bins_per_octave: int = 24, pitch_field: str = "pitch", target_field: str = "audio",
+                 pitch_guide: str | None = None, latent_name: str = "latent", chroma_prior: float = 0.0) -> None:
         super().__init__(sample_rate, target_field)
         from vocos.models import VocosBackbone
 
         self.output_samples, self.hop, self.pitch_field = samples, hop, pitch_field
         self.grid = PitchGrid(low_hz, high_hz, bins_per_octave)
         self.frames = LatentFrames(latent_dim, 1 + samples // hop, seed_channels, seed_stride)
+        self.latent_name = latent_name
+        self.guide = (None if pitch_guide is None else
+                      PitchGuide(self.grid.classify, self.grid.classes, bins_per_octave, seed_channels,
+                                 self.frames.frames, pitch_guide, chroma_prior))
         self.backbone = VocosBackbone(input_channels=seed_channels, dim=dim, intermediate_dim=intermediate_dim,
                                       num_layers=num_layers)
         self.split = (self.grid.classes, 1, harmonics, noise_bands)
@@ -99,11 +110,29 @@ class HarmonicNoiseDecoder(LatentWaveformDecoder):
         self.register_buffer("orders", torch.arange(1, harmonics + 1, dtype=torch.float32).view(1, -1, 1),
                              persistent=False)
 
-    def frame_controls(self, latent: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        """latent [B, latent_dim] → pitch logits [B, T, classes], loudness [B, 1, T], harmonic weights
+    def input_frames(self, condition: Condition) -> torch.Tensor:
+        """latent [B, latent_dim] (with a pitch guide: the condition dict holding it and the guide's f0) → the
+        backbone's input frames [B, seed_channels, T]."""
+        if self.guide is None:
+            if isinstance(condition, dict):
+                raise ConfigError(f"the decoder takes one latent tensor but the condition holds {sorted(condition)}; "
+                                  "set generator.pitch_guide to the name of the pitch contour among them.")
+            return self.frames(condition)
+        wanted = {self.latent_name, self.guide.name}
+        if not isinstance(condition, dict) or not wanted <= set(condition):
+            given = sorted(condition) if isinstance(condition, dict) else "one tensor"
+            raise ConfigError(f"generator.pitch_guide='{self.guide.name}' needs a condition dict with "
+                              f"{sorted(wanted)}, got {given}: the encoder must give the pitch contour beside the "
+                              "latent (encoder=imitation_and_pitch).")
+        return self.frames(condition[self.latent_name]) + self.guide(condition[self.guide.name])
+
+    def frame_controls(self, condition: Condition) -> tuple[torch.Tensor, ...]:
+        """condition (input_frames) → pitch logits [B, T, classes], loudness [B, 1, T], harmonic weights
         [B, harmonics, T] (a distribution), noise gains [B, noise_bands, T]."""
-        features = self.controls(self.backbone(self.frames(latent)))
+        features = self.controls(self.backbone(self.input_frames(condition)))
         logits, loudness, weights, gains = features.split(self.split, dim=-1)
+        if self.guide is not None and self.guide.chroma_prior:
+            logits = logits + self.guide.chroma_logits(condition[self.guide.name])
         return (logits, exp_sigmoid(loudness).transpose(1, 2), weights.softmax(-1).transpose(1, 2),
                 exp_sigmoid(gains + NOISE_OFFSET).transpose(1, 2))
 
@@ -150,19 +179,20 @@ class HarmonicNoiseDecoder(LatentWaveformDecoder):
             audio = self.harmonic(f0.float(), loudness.float(), weights.float()) + self.noise(gains.float(), generator)
         return audio.unsqueeze(1)
 
-    def decode(self, latent: torch.Tensor, seed: int | None = None, confidence: float = 0.0) -> torch.Tensor:
-        """latent [B, latent_dim] → waveform [B, 1, samples], at the pitch the decoder predicts (harmonics only
-        where it is at least `confidence` sure of it, PitchGrid.decode); `seed` makes its noise repeatable."""
+    def decode(self, latent: Condition, seed: int | None = None, confidence: float = 0.0) -> torch.Tensor:
+        """latent [B, latent_dim] (or the dict of input_frames) → waveform [B, 1, samples], at the pitch the decoder
+        predicts (harmonics only where it is at least `confidence` sure of it, PitchGrid.decode); `seed` makes its
+        noise repeatable."""
         logits, loudness, weights, gains = self.frame_controls(latent)
         generator = seeded_generator(seed)
         return self.synthesise(self.grid.decode(logits.float(), confidence), loudness, weights, gains, generator)
 
-    def generate(self, condition: torch.Tensor, seed: int | None = None, confidence: float = 0.0,
+    def generate(self, condition: Condition, seed: int | None = None, confidence: float = 0.0,
                  **sampling: Any) -> torch.Tensor:
-        """condition = latent [B, latent_dim] → waveform [B, 1, samples] (decode)."""
+        """condition = latent [B, latent_dim] (or the dict of input_frames) → waveform [B, 1, samples] (decode)."""
         return self.decode(condition, seed, confidence)
 
-    def training_forward(self, batch: Batch, condition: torch.Tensor) -> Outputs:
+    def training_forward(self, batch: Batch, condition: Condition) -> Outputs:
         """The audio synthesised at the target's pitch [B, 1, samples] ("prediction"), the target ("target"), the
         pitch logits [B, T, classes] ("pitch_logits") and the target's classes [B, T] ("pitch_target")."""
         target, f0 = self.target(batch), batch[self.pitch_field]

@@ -6,12 +6,13 @@ from typing import Any
 import torch
 
 from vocalgen.errors import ConfigError
-from vocalgen.interfaces import Batch, Generator, Outputs
+from vocalgen.interfaces import Batch, Condition, Generator, Outputs
 
 
 class LatentWaveformDecoder(Generator):
     """latent [B, latent_dim] → waveform [B, 1, output_samples] at `sample_rate`, trained against the batch's
-    `target_field` waveform [B, 1, output_samples]. Subclasses set `output_samples` and implement `decode`."""
+    `target_field` waveform [B, 1, output_samples]. Subclasses set `output_samples` and implement `decode` (one
+    that takes more than the latent takes a condition dict holding it)."""
 
     output_samples: int
 
@@ -21,7 +22,7 @@ class LatentWaveformDecoder(Generator):
         self.target_field = target_field
 
     @abstractmethod
-    def decode(self, latent: torch.Tensor) -> torch.Tensor:
+    def decode(self, latent: Condition) -> torch.Tensor:
         """latent [B, latent_dim] → waveform [B, 1, output_samples]."""
 
     def target(self, batch: Batch) -> torch.Tensor:
@@ -35,8 +36,8 @@ class LatentWaveformDecoder(Generator):
             )
         return target
 
-    def training_forward(self, batch: Batch, condition: torch.Tensor) -> Outputs:
+    def training_forward(self, batch: Batch, condition: Condition) -> Outputs:
         return {"prediction": self.decode(condition), "target": self.target(batch)}
 
-    def generate(self, condition: torch.Tensor, **sampling: Any) -> torch.Tensor:
+    def generate(self, condition: Condition, **sampling: Any) -> torch.Tensor:
         return self.decode(condition)
