@@ -11,7 +11,7 @@ from torch.nn import functional as F
 from vocalgen.data.audio_io import write_audio
 from vocalgen.data.pitch_field import PitchContourField
 from vocalgen.errors import ConfigError
-from vocalgen.generators.harmonic_decoder import HarmonicNoiseDecoder, PitchGrid, held_pitch
+from vocalgen.generators.harmonic_decoder import HarmonicNoiseDecoder, PitchGrid, held_pitch, median_pitch
 from vocalgen.losses.pitch import PitchCrossEntropy, blurred_pitch_targets
 from vocalgen.losses.spectral import stft_magnitude
 
@@ -45,6 +45,22 @@ def test_unvoiced_frames_hold_the_pitch_of_their_neighbours() -> None:
     f0 = torch.tensor([[0.0, 0.0, 200.0, 0.0, 300.0, 0.0], [0.0, 0.0, 0.0, 0.0, 0.0, 0.0]])
     held = held_pitch(f0)
     assert held[0].tolist() == [200.0, 200.0, 200.0, 200.0, 300.0, 300.0] and held[1].eq(0).all()
+
+
+def test_the_pitch_median_removes_a_short_octave_slip_and_keeps_a_glide() -> None:
+    glide = 200.0 * 2 ** (torch.arange(20.0) / 12)                  # a semitone a frame
+    slipped = glide.clone()
+    slipped[8:10] /= 2                                               # two frames an octave low
+    f0 = torch.stack([slipped, torch.zeros(20)])
+    f0[0, 15:17] = 0.0                                               # a gap stays a gap
+    smoothed = median_pitch(f0, 5)
+    semitones = 12 * torch.log2(smoothed[0, f0[0] > 0] / glide[f0[0] > 0]).abs()
+    assert float(semitones[[1, 2, 3, 4, 5, 12]].max()) < 1e-3       # away from the slip and the gap: the glide
+    assert float(semitones[8:10].max()) <= 2 + 1e-3                 # the slip: back within two frames' motion
+    assert smoothed[0, 15:17].eq(0).all() and smoothed[1].eq(0).all()
+    assert torch.equal(median_pitch(f0, 1), f0)
+    with pytest.raises(ValueError, match="odd number"):
+        median_pitch(f0, 4)
 
 
 def test_no_harmonic_folds_back_from_above_nyquist() -> None:

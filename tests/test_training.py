@@ -176,11 +176,12 @@ def test_checkpoint_loads_without_the_pretrained_file_it_started_from(tiny_cfg, 
 
     weights = tmp_path / "mn_tiny.pt"
     torch.save(MobileNetV3(width_mult=0.1).state_dict(), weights)
-    cfg = tiny_cfg("logger=csv", "~callbacks.samples", f"encoder.pretrained={weights}")
+    cfg = tiny_cfg("logger=csv", "~callbacks.samples", f"encoder.encoders.latent.pretrained={weights}")
     train(cfg)
     weights.unlink()
     module, config = load_module(Path(cfg.paths.run_dir) / "checkpoints" / "last.ckpt")
-    assert config["encoder"]["pretrained"] == str(weights) and module.encoder.out_dim == 96
+    assert config["encoder"]["encoders"]["latent"]["pretrained"] == str(weights)
+    assert module.encoder.encoders["latent"].out_dim == 96
 
 
 def test_a_bad_audio_file_given_to_generate_is_one_line_and_status_2(trained: DictConfig, tmp_path: Path) -> None:

@@ -32,6 +32,22 @@ def held_pitch(f0: torch.Tensor) -> torch.Tensor:
     return f0.gather(-1, source)
 
 
+def median_pitch(f0: torch.Tensor, frames: int) -> torch.Tensor:
+    """f0 [B, T] in Hz, 0 where unvoiced → each voiced frame's f0 replaced by the median (in log frequency, i.e. in
+    octaves) of the voiced frames among the `frames` centred on it (odd; ≤ 1: unchanged); unvoiced frames stay 0.
+    A slip to another octave shorter than half the window is removed, a contour that moves steadily is kept."""
+    if frames <= 1:
+        return f0
+    if frames % 2 == 0:
+        raise ValueError(f"median_pitch: the window must be an odd number of frames, got {frames}.")
+    log_f0 = torch.where(f0 > 0, torch.log2(f0.clamp(min=1e-6)), torch.nan)
+    windows = F.pad(log_f0, (frames // 2, frames // 2), value=float("nan")).unfold(-1, frames, 1)   # [B, T, frames]
+    lower, upper = windows.nanmedian(dim=-1).values, -(-windows).nanmedian(dim=-1).values
+    # an even count of voiced frames has two middle values: keep the one nearer the frame's own pitch
+    median = torch.where((log_f0 - lower).abs() <= (log_f0 - upper).abs(), lower, upper)
+    return torch.where(f0 > 0, 2.0**median, f0)
+
+
 def exp_sigmoid(x: torch.Tensor) -> torch.Tensor:
     """The positive, bounded amplitude of DDSP: 2 · sigmoid(x)^ln 10 + 1e-7, in (0, 2)."""
     return 2.0 * torch.sigmoid(x) ** math.log(10.0) + 1e-7
@@ -179,18 +195,19 @@ class HarmonicNoiseDecoder(LatentWaveformDecoder):
             audio = self.harmonic(f0.float(), loudness.float(), weights.float()) + self.noise(gains.float(), generator)
         return audio.unsqueeze(1)
 
-    def decode(self, latent: Condition, seed: int | None = None, confidence: float = 0.0) -> torch.Tensor:
+    def decode(self, latent: Condition, seed: int | None = None, confidence: float = 0.0,
+               pitch_median: int = 1) -> torch.Tensor:
         """latent [B, latent_dim] (or the dict of input_frames) → waveform [B, 1, samples], at the pitch the decoder
-        predicts (harmonics only where it is at least `confidence` sure of it, PitchGrid.decode); `seed` makes its
-        noise repeatable."""
+        predicts (harmonics only where it is at least `confidence` sure of it, PitchGrid.decode), median-filtered
+        over `pitch_median` frames (median_pitch); `seed` makes its noise repeatable."""
         logits, loudness, weights, gains = self.frame_controls(latent)
-        generator = seeded_generator(seed)
-        return self.synthesise(self.grid.decode(logits.float(), confidence), loudness, weights, gains, generator)
+        f0 = median_pitch(self.grid.decode(logits.float(), confidence), pitch_median)
+        return self.synthesise(f0, loudness, weights, gains, seeded_generator(seed))
 
     def generate(self, condition: Condition, seed: int | None = None, confidence: float = 0.0,
-                 **sampling: Any) -> torch.Tensor:
+                 pitch_median: int = 1, **sampling: Any) -> torch.Tensor:
         """condition = latent [B, latent_dim] (or the dict of input_frames) → waveform [B, 1, samples] (decode)."""
-        return self.decode(condition, seed, confidence)
+        return self.decode(condition, seed, confidence, pitch_median)
 
     def training_forward(self, batch: Batch, condition: Condition) -> Outputs:
         """The audio synthesised at the target's pitch [B, 1, samples] ("prediction"), the target ("target"), the
