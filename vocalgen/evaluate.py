@@ -21,7 +21,7 @@ from vocalgen.tracking import ensure_experiment, store_uri
 log = logging.getLogger(__name__)
 # Command-line keys handed to every evaluation whose constructor takes them (null: its configured value).
 OPTIONS = ("embedder", "conditions", "baselines", "bpms", "guidances", "per_bpm", "estimator", "seeds",
-           "probe_epochs", "griffin_lim_iterations")
+           "probe_epochs", "griffin_lim_iterations", "examples")
 register_resolvers()
 
 
