@@ -48,18 +48,22 @@ def test_unvoiced_frames_hold_the_pitch_of_their_neighbours() -> None:
 
 
 def test_the_pitch_median_removes_a_short_octave_slip_and_keeps_a_glide() -> None:
-    glide = 200.0 * 2 ** (torch.arange(20.0) / 12)                  # a semitone a frame
+    glide = 200.0 * 2 ** (torch.arange(24.0) / 12)                  # a semitone a frame
     slipped = glide.clone()
-    slipped[8:10] /= 2                                               # two frames an octave low
-    f0 = torch.stack([slipped, torch.zeros(20)])
-    f0[0, 15:17] = 0.0                                               # a gap stays a gap
+    slipped[6:8] /= 2                                                # two frames an octave low, inside the stretch
+    slipped[[12, 13]] = 0.0                                          # a gap: two stretches, 0–11 and 14–23
+    f0 = torch.stack([slipped, torch.zeros(24)])
     smoothed = median_pitch(f0, 5)
-    semitones = 12 * torch.log2(smoothed[0, f0[0] > 0] / glide[f0[0] > 0]).abs()
-    assert float(semitones[[1, 2, 3, 4, 5, 12]].max()) < 1e-3       # away from the slip and the gap: the glide
-    assert float(semitones[8:10].max()) <= 2 + 1e-3                 # the slip: back within two frames' motion
-    assert smoothed[0, 15:17].eq(0).all() and smoothed[1].eq(0).all()
+    semitones = 12 * torch.log2(smoothed[0] / glide).abs()
+    away = [0, 1, 2, 3, 10, 11, 14, 15, 22, 23]                     # windows clear of the slip, up to gap and end
+    assert float(semitones[away].max()) < 1e-3
+    assert float(semitones[4:10].max()) <= 2 + 1e-3                 # the slip: back within two frames' motion
+    assert smoothed[0, 12:14].eq(0).all() and smoothed[1].eq(0).all()
+    steady = torch.full((1, 15), 220.0)
+    steady[0, 5:8] = 110.0                                           # three frames low in a steady tone
+    assert torch.allclose(median_pitch(steady, 7), torch.full((1, 15), 220.0))
     assert torch.equal(median_pitch(f0, 1), f0)
-    with pytest.raises(ValueError, match="odd number"):
+    with pytest.raises(ConfigError, match="sampling.pitch_median must be an odd number"):
         median_pitch(f0, 4)
 
 

@@ -9,7 +9,8 @@ from vocalgen.interfaces import Batch, Encoder
 
 
 class SpectrogramEncoder(Encoder):
-    """batch[field] [B, 1, F, T] → backbone features [B, out_dim].
+    """batch[field] [B, 1, F, T] → backbone features [B, out_dim] (or, from a backbone that does not pool, e.g.
+    MobileNetV3 with pool=False, its feature map [B, out_dim, F', T']).
 
     `pretrained`: optional local path of EfficientAT weights for a MobileNetV3 backbone.
     `augment`: a module applied to the input in training mode (e.g. SpectrogramAugment).

@@ -85,14 +85,16 @@ class TargetBaselinesEvaluation(Evaluation):
             pitch_metrics, pitched = self.pitch_metrics(clips, partner, generator.sample_rate)
             metrics |= pitch_metrics
             if self.examples and pitched:
-                files["pitched_examples.png"] = self.example_figure(clips, pitched, generator.sample_rate)
+                files["pitched_examples.png"] = self.example_figure(clips, pitched, generator.sample_rate, job.split)
         return EvaluationResult(metrics, {"term": self.term, "seed": self.seed, "pitch": self.pitch,
                                           "items": len(partner)}, files=files)
 
-    def example_figure(self, clips: dict[str, torch.Tensor], pitched: list[int], sample_rate: int) -> bytes:
-        """PNG bytes: target and generated spectrograms of `examples` of the `pitched` item indices, evenly spread."""
+    def example_figure(self, clips: dict[str, torch.Tensor], pitched: list[int], sample_rate: int,
+                       split: str) -> bytes:
+        """PNG bytes: target and generated spectrograms of `examples` of the `pitched` item indices of `split`,
+        evenly spread."""
         chosen = [pitched[i] for i in np.linspace(0, len(pitched) - 1, min(self.examples, len(pitched))).astype(int)]
-        panels = {f"{name} · test item {i}": clips[name][i] for i in chosen for name in ("target", "generated")}
+        panels = {f"{name} · {split} item {i}": clips[name][i] for i in chosen for name in ("target", "generated")}
         stream = io.BytesIO()
         save_spectrograms(stream, panels, sample_rate, self.examples_max_hz)
         return stream.getvalue()

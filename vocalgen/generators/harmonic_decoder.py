@@ -33,19 +33,27 @@ def held_pitch(f0: torch.Tensor) -> torch.Tensor:
 
 
 def median_pitch(f0: torch.Tensor, frames: int) -> torch.Tensor:
-    """f0 [B, T] in Hz, 0 where unvoiced → each voiced frame's f0 replaced by the median (in log frequency, i.e. in
-    octaves) of the voiced frames among the `frames` centred on it (odd; ≤ 1: unchanged); unvoiced frames stay 0.
-    A slip to another octave shorter than half the window is removed, a contour that moves steadily is kept."""
+    """f0 [B, T] in Hz, 0 where unvoiced → each voiced frame's f0 replaced by the median (in octaves) of a window of
+    `frames` frames centred on it (odd; ≤ 1: unchanged), the window shrunk symmetrically where the frame is nearer
+    than frames // 2 to the end of its voiced stretch (so the window never leaves the stretch and holds an odd
+    count); unvoiced frames stay 0. Inside a stretch an octave slip shorter than half the window is removed and a
+    steady glide is kept exactly; the first and last frames of a stretch keep their own pitch."""
     if frames <= 1:
         return f0
     if frames % 2 == 0:
-        raise ValueError(f"median_pitch: the window must be an odd number of frames, got {frames}.")
-    log_f0 = torch.where(f0 > 0, torch.log2(f0.clamp(min=1e-6)), torch.nan)
-    windows = F.pad(log_f0, (frames // 2, frames // 2), value=float("nan")).unfold(-1, frames, 1)   # [B, T, frames]
-    lower, upper = windows.nanmedian(dim=-1).values, -(-windows).nanmedian(dim=-1).values
-    # an even count of voiced frames has two middle values: keep the one nearer the frame's own pitch
-    median = torch.where((log_f0 - lower).abs() <= (log_f0 - upper).abs(), lower, upper)
-    return torch.where(f0 > 0, 2.0**median, f0)
+        raise ConfigError(f"sampling.pitch_median must be an odd number of frames (or 1: off), got {frames}.")
+    voiced, length = f0 > 0, f0.shape[-1]
+    index = torch.arange(length, device=f0.device).expand_as(f0)
+    gap_before = torch.where(voiced, -1, index).cummax(-1).values
+    gap_after = torch.where(voiced, length, index).flip(-1).cummin(-1).values.flip(-1)
+    reach = torch.minimum(index - gap_before, gap_after - index) - 1      # frames to the stretch's nearer end
+    log_f0 = torch.log2(f0.clamp(min=1e-6))
+    smoothed = f0
+    for half in range(1, frames // 2 + 1):
+        windows = F.pad(log_f0, (half, half), mode="replicate").unfold(-1, 2 * half + 1, 1)
+        smoothed = torch.where(voiced & (reach.clamp(max=frames // 2) == half), 2.0 ** windows.median(-1).values,
+                               smoothed)
+    return smoothed
 
 
 def exp_sigmoid(x: torch.Tensor) -> torch.Tensor:

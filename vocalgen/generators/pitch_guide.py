@@ -35,9 +35,10 @@ class PitchGuide(nn.Module):
 
     `classify` maps Hz to classes (PitchGrid.classify: 0 unvoiced, then the grid's pitches); the guide's first
     `frames` frames are used (a longer query, e.g. a 4-s imitation for a 2.68-s sound, is cut), so the guide must
-    be tracked at the decoder's sample rate and hop. The embedding starts as fourier_pitch_features (trainable):
-    from zero, Adam moves an entry by about the learning rate a step, far too slow for a CPU run's 176 steps
-    (measured: experiments/qvae/README.md).
+    be tracked at the decoder's sample rate and hop. The embedding starts as fourier_pitch_features (trainable),
+    so the pitch is in the frames from the first step: from zero, Adam moves an entry by about the learning rate a
+    step (≈ 0.14 over a CPU run's 176 steps). In single runs the two starts scored alike
+    (experiments/qvae/README.md); what moved the pitch was the chroma prior.
 
     `chroma_prior`: a vocal imitation carries a sound's pitch contour but in the imitator's own register, so the
     guide also gives a prior over the decoder's pitch classes that favours the guide's chroma in every octave
