@@ -124,6 +124,9 @@ def test_the_pitch_field_tracks_a_tone_and_marks_silence_unvoiced(tmp_path: Path
     assert f0.shape == (1 + RATE // 64,)
     middle, tail = f0[10:50], f0[80:]
     assert (middle - 220.0).abs().max() < 220.0 * (2 ** (1 / 24) - 1) and tail.eq(0).all()
+    fine = PitchContourField("reference", RATE, samples=RATE, hop=64, resolution=0.1)
+    assert (fine(path)[10:50] - 220.0).abs().max() < 220.0 * (2 ** (1 / 120) - 1)   # within a tenth-semitone bin
+    assert fine.fingerprint != PitchContourField("reference", RATE, samples=RATE, hop=64).fingerprint
 
 
 def test_blurred_pitch_targets_spread_over_neighbours_and_keep_unvoiced_one_hot() -> None:
