@@ -11,7 +11,8 @@ from torch.nn import functional as F
 from vocalgen.data.audio_io import write_audio
 from vocalgen.data.pitch_field import PitchContourField
 from vocalgen.errors import ConfigError
-from vocalgen.generators.harmonic_decoder import HarmonicNoiseDecoder, PitchGrid, held_pitch, median_pitch
+from vocalgen.generators.harmonic_decoder import HarmonicNoiseDecoder, held_pitch, median_pitch
+from vocalgen.generators.pitch_grid import PitchGrid
 from vocalgen.losses.pitch import PitchCrossEntropy, blurred_pitch_targets
 from vocalgen.losses.spectral import stft_magnitude
 

@@ -12,12 +12,12 @@ from torch.nn import functional as F
 from vocalgen.errors import ConfigError
 from vocalgen.generators.latent_frames import LatentFrames
 from vocalgen.generators.latent_waveform_decoder import LatentWaveformDecoder
+from vocalgen.generators.pitch_grid import PitchGrid
 from vocalgen.generators.pitch_guide import PitchGuide
 from vocalgen.generators.seeding import seeded_generator
 from vocalgen.interfaces import Batch, Condition, Outputs
 
 NOISE_OFFSET = -5.0  # added to the noise gains' logits: the noise starts quiet (gain ≈ 2e-5) beside the harmonics
-DECODE_REACH = 2     # PitchGrid.decode averages the likeliest pitch class with this many neighbours either side
 
 
 def held_pitch(f0: torch.Tensor) -> torch.Tensor:
@@ -68,35 +68,6 @@ def frames_to_samples(controls: torch.Tensor, hop: int, samples: int) -> torch.T
     return F.pad(upsampled, (0, max(samples - upsampled.shape[-1], 0)), mode="replicate")[..., :samples]
 
 
-class PitchGrid:
-    """Pitch classes: 0 is "unvoiced", class j ≥ 1 the pitch low_hz · 2^((j − 1) / bins_per_octave) up to high_hz."""
-
-    def __init__(self, low_hz: float, high_hz: float, bins_per_octave: int) -> None:
-        self.low_hz, self.bins_per_octave = low_hz, bins_per_octave
-        self.pitches = math.ceil(bins_per_octave * math.log2(high_hz / low_hz)) + 1
-        self.classes = self.pitches + 1
-
-    def classify(self, f0: torch.Tensor) -> torch.Tensor:
-        """f0 in Hz [...] (0: unvoiced) → class [...] (long)."""
-        position = torch.round(self.bins_per_octave * torch.log2(f0.clamp(min=self.low_hz) / self.low_hz))
-        return torch.where(f0 > 0, 1 + position.clamp(0, self.pitches - 1), 0).long()
-
-    def decode(self, logits: torch.Tensor, confidence: float = 0.0) -> torch.Tensor:
-        """logits [..., classes] → f0 in Hz [...]: 0 where "unvoiced" is the likelier half or where the likeliest
-        pitch and its DECODE_REACH neighbours either side hold less than `confidence` of the probability, else
-        their mean pitch (weighted by their probabilities, in octaves)."""
-        probabilities = logits.softmax(-1)
-        pitched = probabilities[..., 1:]
-        best = pitched.argmax(-1, keepdim=True)
-        window = best + torch.arange(-DECODE_REACH, DECODE_REACH + 1, device=logits.device)
-        inside = (window >= 0) & (window < self.pitches)       # classes past the grid's ends weigh nothing
-        weights = pitched.gather(-1, window.clamp(0, self.pitches - 1)) * inside
-        position = (weights * window).sum(-1) / weights.sum(-1).clamp(min=1e-12)
-        f0 = self.low_hz * 2 ** (position / self.bins_per_octave)
-        voiced = (probabilities[..., 0] < 0.5) & (weights.sum(-1) >= confidence)
-        return torch.where(voiced, f0, torch.zeros_like(f0))
-
-
 class HarmonicNoiseDecoder(LatentWaveformDecoder):
     """latent [B, latent_dim] → waveform [B, 1, samples] at `sample_rate`.
 
@@ -125,14 +96,14 @@ class HarmonicNoiseDecoder(LatentWaveformDecoder):
         self.frames = LatentFrames(latent_dim, 1 + samples // hop, seed_channels, seed_stride)
         self.latent_name = latent_name
         self.guide = (None if pitch_guide is None else
-                      PitchGuide(self.grid.classify, self.grid.classes, bins_per_octave, seed_channels,
-                                 self.frames.frames, pitch_guide, chroma_prior))
+                      PitchGuide(self.grid, seed_channels, self.frames.frames, pitch_guide, chroma_prior))
         self.backbone = VocosBackbone(input_channels=seed_channels, dim=dim, intermediate_dim=intermediate_dim,
                                       num_layers=num_layers)
         self.split = (self.grid.classes, 1, harmonics, noise_bands)
         self.controls = nn.Linear(dim, sum(self.split))
         self.register_buffer("orders", torch.arange(1, harmonics + 1, dtype=torch.float32).view(1, -1, 1),
                              persistent=False)
+        self.register_buffer("noise_window", torch.hann_window(4 * hop), persistent=False)   # the noise's STFT
 
     def input_frames(self, condition: Condition) -> torch.Tensor:
         """latent [B, latent_dim] (with a pitch guide: the condition dict holding it and the guide's f0) → the
@@ -186,7 +157,7 @@ class HarmonicNoiseDecoder(LatentWaveformDecoder):
     def noise(self, gains: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """gains [B, bands, T] → white noise (drawn from `generator`, or the global one) filtered per frame by the
         gains (linear across frequency) [B, samples]."""
-        n_fft, window = 4 * self.hop, torch.hann_window(4 * self.hop, device=gains.device)
+        n_fft, window = 4 * self.hop, self.noise_window
         white = torch.rand(gains.shape[0], self.output_samples, generator=generator).to(gains.device) * 2 - 1
         spectrum = torch.stft(white, n_fft, self.hop, window=window, return_complex=True)   # [B, n_fft/2 + 1, T]
         if spectrum.shape[-1] != gains.shape[-1]:

@@ -1,12 +1,12 @@
 """A pitch contour given with the condition (e.g. the imitation's own f0), turned into decoder frames."""
 
 import math
-from collections.abc import Callable
 
 import torch
 from torch import nn
 
 from vocalgen.errors import ConfigError
+from vocalgen.generators.pitch_grid import PitchGrid
 
 OCTAVE_HARMONICS = 8   # Fourier periods of one octave / m, m = 1…8: the pitch's chroma, alike in every octave
 REGISTER_OCTAVES = 4   # and of 2, 4, 8, 16 octaves: its register
@@ -33,7 +33,7 @@ class PitchGuide(nn.Module):
     """f0 [B, T_in] in Hz (0 where unvoiced), frames centred at i · hop at the decoder's sample rate → a learned
     embedding of its pitch class per frame [B, channels, frames], to add to a decoder's input frames.
 
-    `classify` maps Hz to classes (PitchGrid.classify: 0 unvoiced, then the grid's pitches); the guide's first
+    `grid` maps Hz to classes (PitchGrid.classify: 0 unvoiced, then the grid's pitches); the guide's first
     `frames` frames are used (a longer query, e.g. a 4-s imitation for a 2.68-s sound, is cut), so the guide must
     be tracked at the decoder's sample rate and hop. The embedding starts as fourier_pitch_features (trainable),
     so the pitch is in the frames from the first step: from zero, Adam moves an entry by about the learning rate a
@@ -45,10 +45,10 @@ class PitchGuide(nn.Module):
     (chroma_logits), leaving the octave to the decoder; 0 turns it off.
     """
 
-    def __init__(self, classify: Callable[[torch.Tensor], torch.Tensor], classes: int, bins_per_octave: int,
-                 channels: int, frames: int, name: str, chroma_prior: float = 0.0) -> None:
+    def __init__(self, grid: PitchGrid, channels: int, frames: int, name: str, chroma_prior: float = 0.0) -> None:
         super().__init__()
-        self.classify, self.frames, self.name = classify, frames, name
+        self.grid, self.frames, self.name = grid, frames, name
+        classes, bins_per_octave = grid.classes, grid.bins_per_octave
         self.embedding = nn.Embedding.from_pretrained(fourier_pitch_features(classes, bins_per_octave, channels),
                                                       freeze=False)
         self.chroma_prior = chroma_prior
@@ -64,7 +64,7 @@ class PitchGuide(nn.Module):
             raise ConfigError(f"the pitch guide '{self.name}' has {f0.shape[-1]} frames; the decoder needs at least "
                               f"{self.frames}: track it at the decoder's sample rate and hop over at least the "
                               "output's length.")
-        return self.classify(f0[..., : self.frames])
+        return self.grid.classify(f0[..., : self.frames])
 
     def forward(self, f0: torch.Tensor) -> torch.Tensor:
         """f0 [B, T_in] in Hz → embedded pitch classes [B, channels, frames]."""
