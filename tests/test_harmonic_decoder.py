@@ -1,5 +1,5 @@
 """The harmonic-plus-noise decoder of QVAE's CPU size, its pitch classes, its pitch loss and the pYIN field that
-gives it the target's pitch."""
+gives it the target's pitch, the salience tracker that gives it the imitation's, and the pitch clean-ups."""
 
 import math
 from pathlib import Path
@@ -11,8 +11,9 @@ from torch.nn import functional as F
 from vocalgen.data.audio_io import write_audio
 from vocalgen.data.pitch_field import PitchContourField
 from vocalgen.errors import ConfigError
-from vocalgen.generators.harmonic_decoder import HarmonicNoiseDecoder, held_pitch, median_pitch
+from vocalgen.generators.harmonic_decoder import HarmonicNoiseDecoder, held_pitch
 from vocalgen.generators.pitch_grid import PitchGrid
+from vocalgen.generators.pitch_smoothing import held_octave, median_pitch
 from vocalgen.losses.pitch import PitchCrossEntropy, blurred_pitch_targets
 from vocalgen.losses.spectral import stft_magnitude
 
@@ -66,6 +67,23 @@ def test_the_pitch_median_removes_a_short_octave_slip_and_keeps_a_glide() -> Non
     assert torch.equal(median_pitch(f0, 1), f0)
     with pytest.raises(ConfigError, match="sampling.pitch_median must be an odd number"):
         median_pitch(f0, 4)
+
+
+def test_the_octave_hold_lifts_a_long_stretch_in_the_wrong_octave_across_a_gap_and_keeps_a_glide() -> None:
+    glide = 200.0 * 2 ** (torch.arange(40.0) / 48)                  # a quarter semitone a frame: 0.8 octave in all
+    slipped = glide.clone()
+    slipped[10:18] /= 4                                              # 8 frames two octaves low: beyond any median
+    slipped[[20, 21]] = 0.0                                          # a gap
+    slipped[25:30] *= 2                                              # 5 frames an octave high, after the gap
+    f0 = torch.stack([slipped, torch.zeros(40)])
+    held = held_octave(f0, 81)                                       # every frame sees the whole clip
+    voiced = slipped > 0
+    torch.testing.assert_close(held[0, voiced], glide[voiced])       # back in the glide's octave, motion kept
+    assert held[0, 20:22].eq(0).all() and held[1].eq(0).all()
+    assert (median_pitch(slipped.view(1, -1), 5)[0, 10:18] < glide[10:18] / 3).all()   # too long for the median
+    assert torch.equal(held_octave(f0, 1), f0)
+    with pytest.raises(ConfigError, match="sampling.octave_hold must be an odd number"):
+        held_octave(f0, 80)
 
 
 def test_no_harmonic_folds_back_from_above_nyquist() -> None:
@@ -128,6 +146,27 @@ def test_the_pitch_field_tracks_a_tone_and_marks_silence_unvoiced(tmp_path: Path
     fine = PitchContourField("reference", RATE, samples=RATE, hop=64, resolution=0.1)
     assert (fine(path)[10:50] - 220.0).abs().max() < 220.0 * (2 ** (1 / 120) - 1)   # within a tenth-semitone bin
     assert fine.fingerprint != PitchContourField("reference", RATE, samples=RATE, hop=64).fingerprint
+
+
+def test_the_salience_tracker_follows_a_jittery_harmonic_glide_and_gates_silence(tmp_path: Path) -> None:
+    generator = torch.Generator().manual_seed(0)
+    contour = torch.linspace(100.0, 200.0, 101) * (1 + 0.02 * torch.randn(101, generator=generator))  # every 10 ms
+    f0 = F.interpolate(contour.view(1, 1, -1), size=RATE, mode="linear").view(-1)
+    phase = 2 * torch.pi * torch.cumsum(f0, 0) / RATE
+    voice = sum(torch.sin(h * phase) / h for h in range(1, 21))      # 20 harmonics: a buzz, like a glottal source
+    voice = 0.5 * voice / voice.abs().max() + 0.05 * torch.randn(RATE, generator=generator)
+    path = write_audio(tmp_path / "glide.wav", torch.cat([voice, torch.zeros(RATE // 2)]).view(1, -1), RATE)
+    field = PitchContourField("imitation", RATE, samples=3 * RATE // 2, hop=64, low_hz=60.0, high_hz=1000.0,
+                              resolution=0.5, tracker="salience")
+    track = field(path)
+    glide = 100.0 + 100.0 * torch.arange(10, 110) * 64 / RATE      # the unjittered glide at frames 10…109
+    semitones = 12 * torch.log2(track[10:110] / glide)
+    assert semitones.abs().max() <= 1.0                            # the pitch itself, not its sub-octave
+    assert track[160:].eq(0).all()                                 # silence: unvoiced
+    assert field.fingerprint != PitchContourField("imitation", RATE, samples=3 * RATE // 2, hop=64, low_hz=60.0,
+                                                  high_hz=1000.0, resolution=0.5).fingerprint
+    with pytest.raises(ConfigError, match="tracker='crepe' is unknown"):
+        PitchContourField("imitation", RATE, samples=RATE, hop=64, tracker="crepe")
 
 
 def test_blurred_pitch_targets_spread_over_neighbours_and_keep_unvoiced_one_hot() -> None:

@@ -14,6 +14,7 @@ from vocalgen.generators.latent_frames import LatentFrames
 from vocalgen.generators.latent_waveform_decoder import LatentWaveformDecoder
 from vocalgen.generators.pitch_grid import PitchGrid
 from vocalgen.generators.pitch_guide import PitchGuide
+from vocalgen.generators.pitch_smoothing import held_octave, median_pitch
 from vocalgen.generators.seeding import seeded_generator
 from vocalgen.interfaces import Batch, Condition, Outputs
 
@@ -30,30 +31,6 @@ def held_pitch(f0: torch.Tensor) -> torch.Tensor:
     following = torch.where(voiced, frames, f0.shape[-1]).flip(-1).cummin(-1).values.flip(-1)
     source = torch.where(last >= 0, last, following).clamp(max=f0.shape[-1] - 1)
     return f0.gather(-1, source)
-
-
-def median_pitch(f0: torch.Tensor, frames: int) -> torch.Tensor:
-    """f0 [B, T] in Hz, 0 where unvoiced → each voiced frame's f0 replaced by the median (in octaves) of a window of
-    `frames` frames centred on it (odd; ≤ 1: unchanged), the window shrunk symmetrically where the frame is nearer
-    than frames // 2 to the end of its voiced stretch (so the window never leaves the stretch and holds an odd
-    count); unvoiced frames stay 0. Inside a stretch an octave slip shorter than half the window is removed and a
-    steady glide is kept exactly; the first and last frames of a stretch keep their own pitch."""
-    if frames <= 1:
-        return f0
-    if frames % 2 == 0:
-        raise ConfigError(f"sampling.pitch_median must be an odd number of frames (or 1: off), got {frames}.")
-    voiced, length = f0 > 0, f0.shape[-1]
-    index = torch.arange(length, device=f0.device).expand_as(f0)
-    gap_before = torch.where(voiced, -1, index).cummax(-1).values
-    gap_after = torch.where(voiced, length, index).flip(-1).cummin(-1).values.flip(-1)
-    reach = torch.minimum(index - gap_before, gap_after - index) - 1      # frames to the stretch's nearer end
-    log_f0 = torch.log2(f0.clamp(min=1e-6))
-    smoothed = f0
-    for half in range(1, frames // 2 + 1):
-        windows = F.pad(log_f0, (half, half), mode="replicate").unfold(-1, 2 * half + 1, 1)
-        smoothed = torch.where(voiced & (reach.clamp(max=frames // 2) == half), 2.0 ** windows.median(-1).values,
-                               smoothed)
-    return smoothed
 
 
 def exp_sigmoid(x: torch.Tensor) -> torch.Tensor:
@@ -175,18 +152,20 @@ class HarmonicNoiseDecoder(LatentWaveformDecoder):
         return audio.unsqueeze(1)
 
     def decode(self, latent: Condition, seed: int | None = None, confidence: float = 0.0,
-               pitch_median: int = 1) -> torch.Tensor:
+               pitch_median: int = 1, octave_hold: int = 1) -> torch.Tensor:
         """latent [B, latent_dim] (or the dict of input_frames) → waveform [B, 1, samples], at the pitch the decoder
         predicts (harmonics only where it is at least `confidence` sure of it, PitchGrid.decode), median-filtered
-        over `pitch_median` frames (median_pitch); `seed` makes its noise repeatable."""
+        over `pitch_median` frames (median_pitch), then moved by whole octaves towards the median of the voiced
+        frames within `octave_hold` frames (held_octave); `seed` makes its noise repeatable."""
         logits, loudness, weights, gains = self.frame_controls(latent)
         f0 = median_pitch(self.grid.decode(logits.float(), confidence), pitch_median)
+        f0 = held_octave(f0, octave_hold)
         return self.synthesise(f0, loudness, weights, gains, seeded_generator(seed))
 
     def generate(self, condition: Condition, seed: int | None = None, confidence: float = 0.0,
-                 pitch_median: int = 1, **sampling: Any) -> torch.Tensor:
+                 pitch_median: int = 1, octave_hold: int = 1, **sampling: Any) -> torch.Tensor:
         """condition = latent [B, latent_dim] (or the dict of input_frames) → waveform [B, 1, samples] (decode)."""
-        return self.decode(condition, seed, confidence, pitch_median)
+        return self.decode(condition, seed, confidence, pitch_median, octave_hold)
 
     def training_forward(self, batch: Batch, condition: Condition) -> Outputs:
         """The audio synthesised at the target's pitch [B, 1, samples] ("prediction"), the target ("target"), the
