@@ -13,11 +13,12 @@ from vocalgen.generators.harmonic_decoder import HarmonicNoiseDecoder
 from vocalgen.generators.pitch_guide import fourier_pitch_features
 
 
-def guided_decoder(pitch_guide: str | None = "pitch", chroma_prior: float = 0.0) -> HarmonicNoiseDecoder:
+def guided_decoder(pitch_guide: str | None = "pitch", chroma_prior: float = 0.0,
+                   neutral_voicing: bool = False) -> HarmonicNoiseDecoder:
     """4000 samples at 8 kHz, frames every 64 samples (63 frames), guided by the condition's `pitch_guide`."""
     return HarmonicNoiseDecoder(latent_dim=4, samples=4000, sample_rate=8000, hop=64, seed_channels=8, seed_stride=4,
                                 dim=16, intermediate_dim=32, num_layers=1, harmonics=8, noise_bands=9,
-                                pitch_guide=pitch_guide, chroma_prior=chroma_prior)
+                                pitch_guide=pitch_guide, chroma_prior=chroma_prior, neutral_voicing=neutral_voicing)
 
 
 def test_the_guide_steers_the_frames_it_covers_from_the_start() -> None:
@@ -98,3 +99,14 @@ def test_the_chroma_prior_favours_the_guides_pitch_in_every_octave() -> None:
     with_prior = decoder.frame_controls(condition)[0]
     decoder.guide.chroma_prior = 0.0
     torch.testing.assert_close(with_prior - decoder.frame_controls(condition)[0], prior)
+
+
+def test_a_voicing_neutral_prior_raises_unvoiced_like_the_chroma_where_the_guide_is_voiced() -> None:
+    f0 = torch.full((1, 63), 220.0)
+    f0[:, 50:] = 0.0
+    neutral = guided_decoder(chroma_prior=4.0, neutral_voicing=True).guide.chroma_logits(f0)
+    favouring = guided_decoder(chroma_prior=4.0).guide.chroma_logits(f0)
+    assert neutral[0, :50, 0].eq(4.0).all() and neutral[0, 50:].eq(0).all()
+    torch.testing.assert_close(neutral[..., 1:], favouring[..., 1:])
+    unvoiced = [float(prior.softmax(-1)[0, 0, 0]) for prior in (favouring, neutral)]   # a head with no opinion
+    assert unvoiced[1] > 5 * unvoiced[0]                           # the favouring prior pushes towards voicing

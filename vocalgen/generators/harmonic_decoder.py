@@ -64,7 +64,8 @@ class HarmonicNoiseDecoder(LatentWaveformDecoder):
                  seed_stride: int = 8, dim: int = 256, intermediate_dim: int = 768, num_layers: int = 6,
                  harmonics: int = 48, noise_bands: int = 65, low_hz: float = 60.0, high_hz: float = 4000.0,
                  bins_per_octave: int = 24, pitch_field: str = "pitch", target_field: str = "audio",
-                 pitch_guide: str | None = None, latent_name: str = "latent", chroma_prior: float = 0.0) -> None:
+                 pitch_guide: str | None = None, latent_name: str = "latent", chroma_prior: float = 0.0,
+                 neutral_voicing: bool = False) -> None:
         super().__init__(sample_rate, target_field)
         from vocos.models import VocosBackbone
 
@@ -73,7 +74,8 @@ class HarmonicNoiseDecoder(LatentWaveformDecoder):
         self.frames = LatentFrames(latent_dim, 1 + samples // hop, seed_channels, seed_stride)
         self.latent_name = latent_name
         self.guide = (None if pitch_guide is None else
-                      PitchGuide(self.grid, seed_channels, self.frames.frames, pitch_guide, chroma_prior))
+                      PitchGuide(self.grid, seed_channels, self.frames.frames, pitch_guide, chroma_prior,
+                                 neutral_voicing))
         self.backbone = VocosBackbone(input_channels=seed_channels, dim=dim, intermediate_dim=intermediate_dim,
                                       num_layers=num_layers)
         self.split = (self.grid.classes, 1, harmonics, noise_bands)

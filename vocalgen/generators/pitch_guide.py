@@ -42,10 +42,13 @@ class PitchGuide(nn.Module):
 
     `chroma_prior`: a vocal imitation carries a sound's pitch contour but in the imitator's own register, so the
     guide also gives a prior over the decoder's pitch classes that favours the guide's chroma in every octave
-    (chroma_logits), leaving the octave to the decoder; 0 turns it off.
+    (chroma_logits), leaving the octave to the decoder; 0 turns it off. `neutral_voicing`: the prior raises the
+    "unvoiced" class as much as the guide's chroma, so it says which pitch if the frame is voiced, not whether
+    (a tracker that gives every loud frame a pitch, noise too, would otherwise push noise towards harmonics).
     """
 
-    def __init__(self, grid: PitchGrid, channels: int, frames: int, name: str, chroma_prior: float = 0.0) -> None:
+    def __init__(self, grid: PitchGrid, channels: int, frames: int, name: str, chroma_prior: float = 0.0,
+                 neutral_voicing: bool = False) -> None:
         super().__init__()
         self.grid, self.frames, self.name = grid, frames, name
         classes, bins_per_octave = grid.classes, grid.bins_per_octave
@@ -54,8 +57,8 @@ class PitchGuide(nn.Module):
         self.chroma_prior = chroma_prior
         offsets = torch.arange(classes).view(-1, 1) - torch.arange(classes).view(1, -1)     # [guide, class]
         kernel = torch.exp(CHROMA_SHARPNESS * (torch.cos(2 * math.pi * offsets / bins_per_octave) - 1))
+        kernel[:, 0] = 1.0 if neutral_voicing else 0.0   # "unvoiced" raised like the chroma, or not at all
         kernel[0, :] = 0.0   # an unvoiced guide frame says nothing
-        kernel[:, 0] = 0.0   # nor favours "unvoiced"
         self.register_buffer("kernel", kernel, persistent=False)
 
     def guide_classes(self, f0: torch.Tensor) -> torch.Tensor:
@@ -72,6 +75,6 @@ class PitchGuide(nn.Module):
 
     def chroma_logits(self, f0: torch.Tensor) -> torch.Tensor:
         """f0 [B, T_in] in Hz → a prior to add to the pitch logits [B, frames, classes]: chroma_prior ·
-        exp(κ (cos(2π Δ / bins_per_octave) − 1)), Δ the class's distance in bins from the guide's pitch; 0 for
-        the "unvoiced" class and where the guide is unvoiced."""
+        exp(κ (cos(2π Δ / bins_per_octave) − 1)), Δ the class's distance in bins from the guide's pitch; for the
+        "unvoiced" class chroma_prior with neutral_voicing, else 0; 0 everywhere where the guide is unvoiced."""
         return self.chroma_prior * self.kernel[self.guide_classes(f0)]
