@@ -36,7 +36,6 @@ def median_pitch(f0: torch.Tensor, frames: int) -> torch.Tensor:
     return smoothed
 
 
-
 def held_octave(f0: torch.Tensor, frames: int) -> torch.Tensor:
     """f0 [B, T] in Hz, 0 where unvoiced → each voiced frame moved by the whole number of octaves that brings it
     nearest the median (in octaves) of the voiced frames within frames // 2 of it (odd; ≤ 1: unchanged), across
