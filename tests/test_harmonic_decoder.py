@@ -41,6 +41,10 @@ def test_pitch_classes_round_trip_within_a_quarter_tone() -> None:
     bottom = torch.full((1, grid.classes), -30.0)
     bottom[0, 1:3] = 0.0                       # the two lowest pitches equally likely: halfway, not pulled down
     assert float(grid.decode(bottom)) == pytest.approx(60.0 * 2 ** (0.5 / 24), rel=1e-4)
+    doubtful = torch.full((1, grid.classes), -30.0)
+    doubtful[0, 0], doubtful[0, 50] = 0.5, 0.0     # "unvoiced" 62 %, one pitch 38 %: voiced only at voicing < 0.38
+    assert float(grid.decode(doubtful)) == 0 and float(grid.decode(doubtful, voicing=0.4)) == 0
+    assert float(grid.decode(doubtful, voicing=0.3)) == pytest.approx(60.0 * 2 ** (49 / 24), rel=1e-4)
 
 
 def test_unvoiced_frames_hold_the_pitch_of_their_neighbours() -> None:

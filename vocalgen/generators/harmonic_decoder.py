@@ -16,6 +16,7 @@ from vocalgen.generators.pitch_grid import PitchGrid
 from vocalgen.generators.pitch_guide import PitchGuide
 from vocalgen.generators.pitch_smoothing import held_octave, median_pitch
 from vocalgen.generators.seeding import seeded_generator
+from vocalgen.generators.target_alignment import best_lags, delayed
 from vocalgen.interfaces import Batch, Condition, Outputs
 
 NOISE_OFFSET = -5.0  # added to the noise gains' logits: the noise starts quiet (gain ≈ 2e-5) beside the harmonics
@@ -65,7 +66,7 @@ class HarmonicNoiseDecoder(LatentWaveformDecoder):
                  harmonics: int = 48, noise_bands: int = 65, low_hz: float = 60.0, high_hz: float = 4000.0,
                  bins_per_octave: int = 24, pitch_field: str = "pitch", target_field: str = "audio",
                  pitch_guide: str | None = None, latent_name: str = "latent", chroma_prior: float = 0.0,
-                 neutral_voicing: bool = False) -> None:
+                 neutral_voicing: bool = False, align_target: int = 0) -> None:
         super().__init__(sample_rate, target_field)
         from vocos.models import VocosBackbone
 
@@ -76,6 +77,10 @@ class HarmonicNoiseDecoder(LatentWaveformDecoder):
         self.guide = (None if pitch_guide is None else
                       PitchGuide(self.grid, seed_channels, self.frames.frames, pitch_guide, chroma_prior,
                                  neutral_voicing))
+        if align_target and self.guide is None:
+            raise ConfigError("generator.align_target aligns the target with the pitch guide: set "
+                              "generator.pitch_guide too (or align_target: 0).")
+        self.align_target = align_target
         self.backbone = VocosBackbone(input_channels=seed_channels, dim=dim, intermediate_dim=intermediate_dim,
                                       num_layers=num_layers)
         self.split = (self.grid.classes, 1, harmonics, noise_bands)
@@ -154,29 +159,35 @@ class HarmonicNoiseDecoder(LatentWaveformDecoder):
         return audio.unsqueeze(1)
 
     def decode(self, latent: Condition, seed: int | None = None, confidence: float = 0.0,
-               pitch_median: int = 1, octave_hold: int = 1) -> torch.Tensor:
+               pitch_median: int = 1, octave_hold: int = 1, voicing: float = 0.5) -> torch.Tensor:
         """latent [B, latent_dim] (or the dict of input_frames) → waveform [B, 1, samples], at the pitch the decoder
-        predicts (harmonics only where it is at least `confidence` sure of it, PitchGrid.decode), median-filtered
+        predicts (harmonics only where its pitch classes hold more than `voicing` of the probability and it is at
+        least `confidence` sure of one pitch, PitchGrid.decode), median-filtered
         over `pitch_median` frames (median_pitch), then moved by whole octaves towards the median of the voiced
         frames within `octave_hold` frames (held_octave); `seed` makes its noise repeatable."""
         logits, loudness, weights, gains = self.frame_controls(latent)
-        f0 = median_pitch(self.grid.decode(logits.float(), confidence), pitch_median)
+        f0 = median_pitch(self.grid.decode(logits.float(), confidence, voicing), pitch_median)
         f0 = held_octave(f0, octave_hold)
         return self.synthesise(f0, loudness, weights, gains, seeded_generator(seed))
 
     def generate(self, condition: Condition, seed: int | None = None, confidence: float = 0.0,
-                 pitch_median: int = 1, octave_hold: int = 1, **sampling: Any) -> torch.Tensor:
+                 pitch_median: int = 1, octave_hold: int = 1, voicing: float = 0.5, **sampling: Any) -> torch.Tensor:
         """condition = latent [B, latent_dim] (or the dict of input_frames) → waveform [B, 1, samples] (decode)."""
-        return self.decode(condition, seed, confidence, pitch_median, octave_hold)
+        return self.decode(condition, seed, confidence, pitch_median, octave_hold, voicing)
 
     def training_forward(self, batch: Batch, condition: Condition) -> Outputs:
         """The audio synthesised at the target's pitch [B, 1, samples] ("prediction"), the target ("target"), the
-        pitch logits [B, T, classes] ("pitch_logits") and the target's classes [B, T] ("pitch_target")."""
+        pitch logits [B, T, classes] ("pitch_logits") and the target's classes [B, T] ("pitch_target"); with
+        align_target, target and pitch moved to the guide's timing first."""
         target, f0 = self.target(batch), batch[self.pitch_field]
         if f0.shape[-1] != self.frames.frames:
             raise ConfigError(f"batch '{self.pitch_field}' has {f0.shape[-1]} pitch frames; the decoder makes "
                               f"{self.frames.frames} (1 + samples // hop = 1 + {self.output_samples} // {self.hop}): "
                               f"give the pitch field the decoder's samples and hop.")
+        if self.align_target:
+            guided = self.guide.guide_classes(condition[self.guide.name]) > 0
+            lags = best_lags(guided, f0 > 0, self.align_target)
+            target, f0 = delayed(target, lags * self.hop), delayed(f0, lags)
         logits, loudness, weights, gains = self.frame_controls(condition)
         return {"prediction": self.synthesise(f0, loudness, weights, gains), "target": target,
                 "pitch_logits": logits, "pitch_target": self.grid.classify(f0)}

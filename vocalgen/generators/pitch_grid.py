@@ -20,10 +20,11 @@ class PitchGrid:
         position = torch.round(self.bins_per_octave * torch.log2(f0.clamp(min=self.low_hz) / self.low_hz))
         return torch.where(f0 > 0, 1 + position.clamp(0, self.pitches - 1), 0).long()
 
-    def decode(self, logits: torch.Tensor, confidence: float = 0.0) -> torch.Tensor:
-        """logits [..., classes] → f0 in Hz [...]: 0 where "unvoiced" is the likelier half or where the likeliest
-        pitch and its DECODE_REACH neighbours either side hold less than `confidence` of the probability, else
-        their mean pitch (weighted by their probabilities, in octaves)."""
+    def decode(self, logits: torch.Tensor, confidence: float = 0.0, voicing: float = 0.5) -> torch.Tensor:
+        """logits [..., classes] → f0 in Hz [...]: 0 where the pitch classes together hold no more than `voicing` of
+        the probability (0.5: where "unvoiced" is the likelier half) or where the likeliest pitch and its
+        DECODE_REACH neighbours either side hold less than `confidence` of it, else their mean pitch (weighted by
+        their probabilities, in octaves)."""
         probabilities = logits.softmax(-1)
         pitched = probabilities[..., 1:]
         best = pitched.argmax(-1, keepdim=True)
@@ -32,5 +33,5 @@ class PitchGrid:
         weights = pitched.gather(-1, window.clamp(0, self.pitches - 1)) * inside
         position = (weights * window).sum(-1) / weights.sum(-1).clamp(min=1e-12)
         f0 = self.low_hz * 2 ** (position / self.bins_per_octave)
-        voiced = (probabilities[..., 0] < 0.5) & (weights.sum(-1) >= confidence)
+        voiced = (probabilities[..., 0] < 1 - voicing) & (weights.sum(-1) >= confidence)
         return torch.where(voiced, f0, torch.zeros_like(f0))
