@@ -14,7 +14,8 @@ from vocalgen.generators.latent_frames import LatentFrames
 from vocalgen.generators.latent_waveform_decoder import LatentWaveformDecoder
 from vocalgen.generators.pitch_grid import PitchGrid
 from vocalgen.generators.pitch_guide import PitchGuide
-from vocalgen.generators.pitch_smoothing import held_octave, median_pitch
+from vocalgen.generators.pitch_smoothing import held_octave, median_pitch, octave_towards
+from vocalgen.generators.register_head import RegisterHead
 from vocalgen.generators.seeding import seeded_generator
 from vocalgen.generators.target_alignment import best_lags, delayed
 from vocalgen.interfaces import Batch, Condition, Outputs
@@ -58,7 +59,13 @@ class HarmonicNoiseDecoder(LatentWaveformDecoder):
     `pitch_guide`: the name of a pitch contour in the condition (then a dict {`latent_name`: latent, `pitch_guide`:
     f0 [B, ≥ frames] in Hz at this decoder's sample rate and hop}, e.g. the imitation's own f0), whose pitch
     classes are embedded (PitchGuide) and added to the latent's frames; `chroma_prior` (> 0) adds to the pitch
-    logits a prior for the guide's chroma in every octave (PitchGuide.chroma_logits).
+    logits a prior for the guide's chroma in every octave (PitchGuide.chroma_logits). `align_target` (> 0, needs the
+    guide): training moves the target (audio and pitch) by the lag within ± align_target frames that best lays its
+    pitched frames on the guide's voiced ones (target_alignment.best_lags), so the decoder learns to sound where the
+    imitation does rather than spread short events over the imitation's unknown lag. `register_head`: a
+    RegisterHead predicts the clip's register from the backbone's features (trained as "register_logits" against
+    "register_target": a loss term for them, e.g. a PitchCrossEntropy with those keys), and generation with
+    `register=True` moves every voiced frame to the octave nearest it.
     """
 
     def __init__(self, latent_dim: int, samples: int, sample_rate: int, hop: int = 256, seed_channels: int = 128,
@@ -66,7 +73,7 @@ class HarmonicNoiseDecoder(LatentWaveformDecoder):
                  harmonics: int = 48, noise_bands: int = 65, low_hz: float = 60.0, high_hz: float = 4000.0,
                  bins_per_octave: int = 24, pitch_field: str = "pitch", target_field: str = "audio",
                  pitch_guide: str | None = None, latent_name: str = "latent", chroma_prior: float = 0.0,
-                 neutral_voicing: bool = False, align_target: int = 0) -> None:
+                 neutral_voicing: bool = False, align_target: int = 0, register_head: bool = False) -> None:
         super().__init__(sample_rate, target_field)
         from vocos.models import VocosBackbone
 
@@ -83,6 +90,7 @@ class HarmonicNoiseDecoder(LatentWaveformDecoder):
         self.align_target = align_target
         self.backbone = VocosBackbone(input_channels=seed_channels, dim=dim, intermediate_dim=intermediate_dim,
                                       num_layers=num_layers)
+        self.register = RegisterHead(dim, self.grid) if register_head else None
         self.split = (self.grid.classes, 1, harmonics, noise_bands)
         self.controls = nn.Linear(dim, sum(self.split))
         self.register_buffer("orders", torch.arange(1, harmonics + 1, dtype=torch.float32).view(1, -1, 1),
@@ -105,11 +113,16 @@ class HarmonicNoiseDecoder(LatentWaveformDecoder):
                               "latent (encoder=imitation_and_pitch).")
         return self.frames(condition[self.latent_name]) + self.guide(condition[self.guide.name])
 
-    def frame_controls(self, condition: Condition) -> tuple[torch.Tensor, ...]:
-        """condition (input_frames) → pitch logits [B, T, classes], loudness [B, 1, T], harmonic weights
-        [B, harmonics, T] (a distribution), noise gains [B, noise_bands, T]."""
-        features = self.controls(self.backbone(self.input_frames(condition)))
-        logits, loudness, weights, gains = features.split(self.split, dim=-1)
+    def frame_features(self, condition: Condition) -> torch.Tensor:
+        """condition (input_frames) → the backbone's features [B, T, dim]."""
+        return self.backbone(self.input_frames(condition))
+
+    def frame_controls(self, condition: Condition, features: torch.Tensor | None = None) -> tuple[torch.Tensor, ...]:
+        """condition (input_frames; `features` if frame_features is already computed) → pitch logits [B, T,
+        classes], loudness [B, 1, T], harmonic weights [B, harmonics, T] (a distribution), noise gains
+        [B, noise_bands, T]."""
+        features = self.frame_features(condition) if features is None else features
+        logits, loudness, weights, gains = self.controls(features).split(self.split, dim=-1)
         if self.guide is not None and self.guide.chroma_prior:
             logits = logits + self.guide.chroma_logits(condition[self.guide.name])
         return (logits, exp_sigmoid(loudness).transpose(1, 2), weights.softmax(-1).transpose(1, 2),
@@ -159,26 +172,37 @@ class HarmonicNoiseDecoder(LatentWaveformDecoder):
         return audio.unsqueeze(1)
 
     def decode(self, latent: Condition, seed: int | None = None, confidence: float = 0.0,
-               pitch_median: int = 1, octave_hold: int = 1, voicing: float = 0.5) -> torch.Tensor:
+               pitch_median: int = 1, octave_hold: int = 1, voicing: float = 0.5,
+               register: bool = False) -> torch.Tensor:
         """latent [B, latent_dim] (or the dict of input_frames) → waveform [B, 1, samples], at the pitch the decoder
         predicts (harmonics only where its pitch classes hold more than `voicing` of the probability and it is at
         least `confidence` sure of one pitch, PitchGrid.decode), median-filtered
         over `pitch_median` frames (median_pitch), then moved by whole octaves towards the median of the voiced
-        frames within `octave_hold` frames (held_octave); `seed` makes its noise repeatable."""
-        logits, loudness, weights, gains = self.frame_controls(latent)
+        frames within `octave_hold` frames (held_octave) or, with `register`, to the octave nearest the register
+        head's pitch for the clip (octave_towards); `seed` makes its noise repeatable."""
+        if register and self.register is None:
+            raise ConfigError("sampling.register needs a decoder trained with a register head "
+                              "(generator.register_head=true); this one has none.")
+        features = self.frame_features(latent)
+        logits, loudness, weights, gains = self.frame_controls(latent, features)
         f0 = median_pitch(self.grid.decode(logits.float(), confidence, voicing), pitch_median)
-        f0 = held_octave(f0, octave_hold)
+        if register:
+            f0 = octave_towards(f0, self.register.pitch(self.register(features)).unsqueeze(-1))
+        else:
+            f0 = held_octave(f0, octave_hold)
         return self.synthesise(f0, loudness, weights, gains, seeded_generator(seed))
 
     def generate(self, condition: Condition, seed: int | None = None, confidence: float = 0.0,
-                 pitch_median: int = 1, octave_hold: int = 1, voicing: float = 0.5, **sampling: Any) -> torch.Tensor:
+                 pitch_median: int = 1, octave_hold: int = 1, voicing: float = 0.5, register: bool = False,
+                 **sampling: Any) -> torch.Tensor:
         """condition = latent [B, latent_dim] (or the dict of input_frames) → waveform [B, 1, samples] (decode)."""
-        return self.decode(condition, seed, confidence, pitch_median, octave_hold, voicing)
+        return self.decode(condition, seed, confidence, pitch_median, octave_hold, voicing, register)
 
     def training_forward(self, batch: Batch, condition: Condition) -> Outputs:
         """The audio synthesised at the target's pitch [B, 1, samples] ("prediction"), the target ("target"), the
         pitch logits [B, T, classes] ("pitch_logits") and the target's classes [B, T] ("pitch_target"); with
-        align_target, target and pitch moved to the guide's timing first."""
+        align_target, target and pitch moved to the guide's timing first; with the register head its logits [B,
+        classes] ("register_logits") and the target's register class [B] ("register_target")."""
         target, f0 = self.target(batch), batch[self.pitch_field]
         if f0.shape[-1] != self.frames.frames:
             raise ConfigError(f"batch '{self.pitch_field}' has {f0.shape[-1]} pitch frames; the decoder makes "
@@ -188,6 +212,10 @@ class HarmonicNoiseDecoder(LatentWaveformDecoder):
             guided = self.guide.guide_classes(condition[self.guide.name]) > 0
             lags = best_lags(guided, f0 > 0, self.align_target)
             target, f0 = delayed(target, lags * self.hop), delayed(f0, lags)
-        logits, loudness, weights, gains = self.frame_controls(condition)
-        return {"prediction": self.synthesise(f0, loudness, weights, gains), "target": target,
-                "pitch_logits": logits, "pitch_target": self.grid.classify(f0)}
+        features = self.frame_features(condition)
+        logits, loudness, weights, gains = self.frame_controls(condition, features)
+        outputs = {"prediction": self.synthesise(f0, loudness, weights, gains), "target": target,
+                   "pitch_logits": logits, "pitch_target": self.grid.classify(f0)}
+        if self.register is not None:
+            outputs |= {"register_logits": self.register(features), "register_target": self.register.target(f0)}
+        return outputs

@@ -1,5 +1,5 @@
-"""Clean-ups of a decoded pitch contour before synthesis: short octave slips (median_pitch) and longer stretches
-in the wrong octave (held_octave)."""
+"""Clean-ups of a decoded pitch contour before synthesis: short octave slips (median_pitch), longer stretches in
+the wrong octave (held_octave) and a clip in the wrong octave (octave_towards a predicted register)."""
 
 import torch
 from torch.nn import functional as F
@@ -49,6 +49,13 @@ def held_octave(f0: torch.Tensor, frames: int) -> torch.Tensor:
     log_f0 = torch.where(voiced, torch.log2(f0.clamp(min=1e-6)), torch.nan)
     half = frames // 2
     windows = F.pad(log_f0, (half, half), value=torch.nan).unfold(-1, frames, 1)       # [B, T, frames]
-    reference = windows.nanmedian(-1).values
-    octaves = torch.round(torch.nan_to_num(reference - log_f0))
+    return octave_towards(f0, 2.0 ** windows.nanmedian(-1).values)
+
+
+def octave_towards(f0: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+    """f0 [B, T] in Hz, 0 where unvoiced, and a reference pitch in Hz broadcastable to it (e.g. [B, 1]; 0 or NaN:
+    none) → each voiced frame moved by the whole number of octaves that brings it nearest the reference (within
+    half an octave of it), its chroma kept; unvoiced frames and frames without a reference unchanged."""
+    voiced = f0 > 0
+    octaves = torch.round(torch.nan_to_num(torch.log2(reference / f0.clamp(min=1e-6)), posinf=0.0, neginf=0.0))
     return torch.where(voiced, f0 * 2.0**octaves, f0)

@@ -1,0 +1,37 @@
+"""A clip's register — the octave its pitch lies in — predicted once for the whole clip: a decoder guided by a vocal
+imitation gets the chroma from the imitation, which is sung in the imitator's own register, and must choose the
+octave itself; one choice per clip is easier to learn than one per frame."""
+
+import torch
+from torch import nn
+
+from vocalgen.generators.pitch_grid import PitchGrid
+
+
+def clip_register(f0: torch.Tensor) -> torch.Tensor:
+    """f0 [B, T] in Hz (0 unvoiced) → [B]: the median of the voiced frames' pitch in octaves, in Hz (0 for an item
+    with no voiced frame)."""
+    log_f0 = torch.where(f0 > 0, torch.log2(f0.clamp(min=1e-6)), torch.nan)
+    median = log_f0.nanmedian(-1).values
+    return torch.where(median.isnan(), torch.zeros_like(median), 2.0 ** torch.nan_to_num(median))
+
+
+class RegisterHead(nn.Module):
+    """Decoder features [B, T, dim] → logits [B, classes] over the PitchGrid's classes for the clip's register
+    (clip_register of its pitch; class 0: no voiced frame), from the features' mean and maximum over time."""
+
+    def __init__(self, dim: int, grid: PitchGrid) -> None:
+        super().__init__()
+        self.grid = grid
+        self.project = nn.Linear(2 * dim, grid.classes)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.project(torch.cat([features.mean(1), features.amax(1)], dim=-1))
+
+    def target(self, f0: torch.Tensor) -> torch.Tensor:
+        """f0 [B, T] in Hz → the register's class [B] (long), what forward's logits are trained towards."""
+        return self.grid.classify(clip_register(f0))
+
+    def pitch(self, logits: torch.Tensor) -> torch.Tensor:
+        """logits [B, classes] → the register in Hz [B] (PitchGrid.decode; 0 where "no voiced frame" wins)."""
+        return self.grid.decode(logits.float())
