@@ -83,6 +83,7 @@ def test_the_octave_hold_lifts_a_long_stretch_in_the_wrong_octave_across_a_gap_a
     held = held_octave(f0, 81)                                       # every frame sees the whole clip
     voiced = slipped > 0
     torch.testing.assert_close(held[0, voiced], glide[voiced])       # back in the glide's octave, motion kept
+    torch.testing.assert_close(held_octave(f0, 41)[0, voiced], glide[voiced])   # ± 20 frames: windows built
     assert held[0, 20:22].eq(0).all() and held[1].eq(0).all()
     assert (median_pitch(slipped.view(1, -1), 5)[0, 10:18] < glide[10:18] / 3).all()   # too long for the median
     assert torch.equal(held_octave(f0, 1), f0)

@@ -5,8 +5,7 @@ import torch
 
 from tests.test_pitch_guide import guided_decoder
 from vocalgen.errors import ConfigError
-from vocalgen.generators.pitch_smoothing import octave_towards
-from vocalgen.generators.register_head import clip_register
+from vocalgen.generators.pitch_smoothing import clip_register, octave_towards
 from vocalgen.losses.pitch import PitchCrossEntropy
 from vocalgen.losses.spectral import stft_magnitude
 

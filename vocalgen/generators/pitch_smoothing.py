@@ -36,19 +36,32 @@ def median_pitch(f0: torch.Tensor, frames: int) -> torch.Tensor:
     return smoothed
 
 
+def voiced_octaves(f0: torch.Tensor) -> torch.Tensor:
+    """f0 [B, T] in Hz, 0 where unvoiced → log2 f0 [B, T], NaN where unvoiced (for nan-medians over voiced frames)."""
+    return torch.where(f0 > 0, torch.log2(f0.clamp(min=1e-6)), torch.nan)
+
+
+def clip_register(f0: torch.Tensor) -> torch.Tensor:
+    """f0 [B, T] in Hz (0 unvoiced) → [B]: the median of the voiced frames' pitch in octaves, in Hz (0 for an item
+    with no voiced frame)."""
+    median = voiced_octaves(f0).nanmedian(-1).values
+    return torch.where(median.isnan(), torch.zeros_like(median), 2.0 ** torch.nan_to_num(median))
+
+
 def held_octave(f0: torch.Tensor, frames: int) -> torch.Tensor:
     """f0 [B, T] in Hz, 0 where unvoiced → each voiced frame moved by the whole number of octaves that brings it
     nearest the median (in octaves) of the voiced frames within frames // 2 of it (odd; ≤ 1: unchanged), across
     unvoiced gaps; unvoiced frames stay 0. A stretch in the wrong octave shorter than half the voiced frames around
     it returns to their octave, its chroma and its motion kept; a glide spanning less than an octave over the
-    window is unchanged (its frames lie within half an octave of the median)."""
+    window is unchanged (its frames lie within half an octave of the median). A window of 2T − 1 frames or more
+    covers the whole clip from every frame: then the one median is the clip's (clip_register), no windows built."""
     if frames <= 1:
         return f0
     odd_window(frames, "octave_hold")
-    voiced = f0 > 0
-    log_f0 = torch.where(voiced, torch.log2(f0.clamp(min=1e-6)), torch.nan)
     half = frames // 2
-    windows = F.pad(log_f0, (half, half), value=torch.nan).unfold(-1, frames, 1)       # [B, T, frames]
+    if half >= f0.shape[-1] - 1:
+        return octave_towards(f0, clip_register(f0).unsqueeze(-1))
+    windows = F.pad(voiced_octaves(f0), (half, half), value=torch.nan).unfold(-1, frames, 1)   # [B, T, frames]
     return octave_towards(f0, 2.0 ** windows.nanmedian(-1).values)
 
 

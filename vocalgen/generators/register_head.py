@@ -6,14 +6,7 @@ import torch
 from torch import nn
 
 from vocalgen.generators.pitch_grid import PitchGrid
-
-
-def clip_register(f0: torch.Tensor) -> torch.Tensor:
-    """f0 [B, T] in Hz (0 unvoiced) → [B]: the median of the voiced frames' pitch in octaves, in Hz (0 for an item
-    with no voiced frame)."""
-    log_f0 = torch.where(f0 > 0, torch.log2(f0.clamp(min=1e-6)), torch.nan)
-    median = log_f0.nanmedian(-1).values
-    return torch.where(median.isnan(), torch.zeros_like(median), 2.0 ** torch.nan_to_num(median))
+from vocalgen.generators.pitch_smoothing import clip_register
 
 
 class RegisterHead(nn.Module):

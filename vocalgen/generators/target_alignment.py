@@ -4,6 +4,7 @@ target's short events lie; trained on the target moved to the imitation's timing
 imitation has them."""
 
 import torch
+from torch.nn import functional as F
 
 
 def best_lags(query_active: torch.Tensor, target_active: torch.Tensor, max_lag: int) -> torch.Tensor:
@@ -12,8 +13,9 @@ def best_lags(query_active: torch.Tensor, target_active: torch.Tensor, max_lag: 
     query (ties go to the lag nearest 0; an item whose target or query has no active frame gets 0)."""
     query, target = query_active.float(), target_active.float()
     lags = torch.arange(-max_lag, max_lag + 1, device=query.device)
-    overlaps = torch.stack([(query * delayed(target, torch.full((len(target),), int(lag), device=query.device)))
-                            .sum(-1) for lag in lags], dim=-1)                                    # [B, lags]
+    # [B, lags, T]: row j is the target delayed by lags[j] (zero-filled, as `delayed` would give it)
+    shifted = F.pad(target, (max_lag, max_lag)).unfold(-1, target.shape[-1], 1).flip(1)
+    overlaps = (shifted * query.unsqueeze(1)).sum(-1)
     scores = overlaps - 1e-3 * lags.abs()      # less than one frame of overlap: only breaks ties
     return lags[scores.argmax(-1)]
 
