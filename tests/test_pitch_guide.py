@@ -1,6 +1,7 @@
 """qvae_cpu's pitch guide: the imitation's own f0 reaches the harmonic decoder beside the latent."""
 
 import math
+from typing import Any
 
 import pytest
 import torch
@@ -13,14 +14,12 @@ from vocalgen.generators.harmonic_decoder import HarmonicNoiseDecoder
 from vocalgen.generators.pitch_guide import fourier_pitch_features
 
 
-def guided_decoder(pitch_guide: str | None = "pitch", chroma_prior: float = 0.0,
-                   neutral_voicing: bool = False, align_target: int = 0,
-                   register_head: bool = False) -> HarmonicNoiseDecoder:
-    """4000 samples at 8 kHz, frames every 64 samples (63 frames), guided by the condition's `pitch_guide`."""
+def guided_decoder(pitch_guide: str | None = "pitch", **options: Any) -> HarmonicNoiseDecoder:
+    """4000 samples at 8 kHz, frames every 64 samples (63 frames), guided by the condition's `pitch_guide`;
+    `options`: more HarmonicNoiseDecoder arguments (chroma_prior, align_target, register_head, …)."""
     return HarmonicNoiseDecoder(latent_dim=4, samples=4000, sample_rate=8000, hop=64, seed_channels=8, seed_stride=4,
                                 dim=16, intermediate_dim=32, num_layers=1, harmonics=8, noise_bands=9,
-                                pitch_guide=pitch_guide, chroma_prior=chroma_prior, neutral_voicing=neutral_voicing,
-                                align_target=align_target, register_head=register_head)
+                                pitch_guide=pitch_guide, **options)
 
 
 def test_the_guide_steers_the_frames_it_covers_from_the_start() -> None:

@@ -17,7 +17,7 @@ from vocalgen.generators.pitch_guide import PitchGuide
 from vocalgen.generators.pitch_smoothing import held_octave, median_pitch, octave_towards
 from vocalgen.generators.register_head import RegisterHead
 from vocalgen.generators.seeding import seeded_generator
-from vocalgen.generators.target_alignment import best_lags, delayed
+from vocalgen.generators.target_alignment import best_lags, clip_sources, moved, stretch_sources
 from vocalgen.interfaces import Batch, Condition, Outputs
 
 NOISE_OFFSET = -5.0  # added to the noise gains' logits: the noise starts quiet (gain ≈ 2e-5) beside the harmonics
@@ -73,7 +73,8 @@ class HarmonicNoiseDecoder(LatentWaveformDecoder):
                  harmonics: int = 48, noise_bands: int = 65, low_hz: float = 60.0, high_hz: float = 4000.0,
                  bins_per_octave: int = 24, pitch_field: str = "pitch", target_field: str = "audio",
                  pitch_guide: str | None = None, latent_name: str = "latent", chroma_prior: float = 0.0,
-                 neutral_voicing: bool = False, align_target: int = 0, register_head: bool = False) -> None:
+                 neutral_voicing: bool = False, align_target: int = 0, align_stretches: bool = False,
+                 register_head: bool = False) -> None:
         super().__init__(sample_rate, target_field)
         from vocos.models import VocosBackbone
 
@@ -87,7 +88,10 @@ class HarmonicNoiseDecoder(LatentWaveformDecoder):
         if align_target and self.guide is None:
             raise ConfigError("generator.align_target aligns the target with the pitch guide: set "
                               "generator.pitch_guide too (or align_target: 0).")
-        self.align_target = align_target
+        if align_stretches and not align_target:
+            raise ConfigError("generator.align_stretches moves the target's stretches within ± align_target frames: "
+                              "set generator.align_target > 0 too (or align_stretches: false).")
+        self.align_target, self.align_stretches = align_target, align_stretches
         self.backbone = VocosBackbone(input_channels=seed_channels, dim=dim, intermediate_dim=intermediate_dim,
                                       num_layers=num_layers)
         self.register = RegisterHead(dim, self.grid) if register_head else None
@@ -201,8 +205,9 @@ class HarmonicNoiseDecoder(LatentWaveformDecoder):
     def training_forward(self, batch: Batch, condition: Condition) -> Outputs:
         """The audio synthesised at the target's pitch [B, 1, samples] ("prediction"), the target ("target"), the
         pitch logits [B, T, classes] ("pitch_logits") and the target's classes [B, T] ("pitch_target"); with
-        align_target, target and pitch moved to the guide's timing first; with the register head its logits [B,
-        classes] ("register_logits") and the target's register class [B] ("register_target")."""
+        align_target, target and pitch moved to the guide's timing first (whole, or stretch by stretch); with the
+        register head its logits [B, classes] ("register_logits") and the target's register class [B]
+        ("register_target")."""
         target, f0 = self.target(batch), batch[self.pitch_field]
         if f0.shape[-1] != self.frames.frames:
             raise ConfigError(f"batch '{self.pitch_field}' has {f0.shape[-1]} pitch frames; the decoder makes "
@@ -210,8 +215,9 @@ class HarmonicNoiseDecoder(LatentWaveformDecoder):
                               f"give the pitch field the decoder's samples and hop.")
         if self.align_target:
             guided = self.guide.guide_classes(condition[self.guide.name]) > 0
-            lags = best_lags(guided, f0 > 0, self.align_target)
-            target, f0 = delayed(target, lags * self.hop), delayed(f0, lags)
+            sources = (stretch_sources(guided, f0 > 0, self.align_target) if self.align_stretches else
+                       clip_sources(best_lags(guided, f0 > 0, self.align_target), f0.shape[-1]))
+            target, f0 = moved(target, sources, self.hop), moved(f0, sources)
         features = self.frame_features(condition)
         logits, loudness, weights, gains = self.frame_controls(condition, features)
         outputs = {"prediction": self.synthesise(f0, loudness, weights, gains), "target": target,
