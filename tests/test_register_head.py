@@ -5,7 +5,7 @@ import torch
 
 from tests.test_pitch_guide import guided_decoder
 from vocalgen.errors import ConfigError
-from vocalgen.generators.pitch_smoothing import clip_register, octave_towards
+from vocalgen.generators.pitch_smoothing import clip_register, octave_towards, scattered_share
 from vocalgen.losses.pitch import PitchCrossEntropy
 from vocalgen.losses.spectral import stft_magnitude
 
@@ -22,6 +22,13 @@ def test_frames_move_by_whole_octaves_to_the_reference_and_keep_their_chroma() -
     moved = octave_towards(f0, torch.tensor([[880.0], [0.0]]))       # the second item has no reference
     torch.testing.assert_close(moved[0], torch.tensor([880.0, 0.0, 880.0, 1200.0]))
     torch.testing.assert_close(moved[1], f0[1])
+
+
+def test_the_scattered_share_counts_frames_far_from_the_clips_register() -> None:
+    f0 = torch.tensor([[0.0, 200.0, 210.0, 190.0, 800.0, 0.0],       # one frame of four two octaves up
+                       [300.0, 330.0, 0.0, 280.0, 350.0, 400.0],     # a glide within half an octave
+                       [0.0, 0.0, 0.0, 0.0, 0.0, 0.0]])
+    torch.testing.assert_close(scattered_share(f0), torch.tensor([0.25, 0.0, 0.0]))
 
 
 def test_the_head_learns_each_clips_register_from_the_features() -> None:
@@ -44,7 +51,9 @@ def test_the_head_learns_each_clips_register_from_the_features() -> None:
     assert torch.log2(predicted / torch.tensor([220.0, 1760.0])).abs().max() < 0.1
 
 
-def test_generation_plays_the_predicted_pitch_in_the_registers_octave() -> None:
+def steady_decoder_with_register(register_hz: float) -> torch.nn.Module:
+    """A decoder whose every frame predicts 494 Hz (the grid's nearest to 500) as a pure tone, and whose register
+    head predicts `register_hz` (0: "no voiced frame")."""
     decoder = guided_decoder(pitch_guide=None, register_head=True).eval()
     grid = decoder.grid
     with torch.no_grad():
@@ -56,12 +65,25 @@ def test_generation_plays_the_predicted_pitch_in_the_registers_octave() -> None:
         bias[grid.classes + 1 + decoder.split[2]:] = -30.0             # no noise
         decoder.register.project.weight.zero_()
         decoder.register.project.bias.zero_()
-        decoder.register.project.bias[int(grid.classify(torch.tensor(1000.0)))] = 30.0   # the register: 1 kHz
-        latent = torch.randn(1, 4)
-        held = decoder.generate(latent, register=True)
-        own = decoder.generate(latent)
-    assert int(stft_magnitude(own, 256).mean(-1).argmax()) in (15, 16, 17)        # 494 Hz: bin 15.8
-    assert int(stft_magnitude(held, 256).mean(-1).argmax()) in (31, 32, 33)       # an octave up: 988 Hz
+        decoder.register.project.bias[int(grid.classify(torch.tensor(register_hz)))] = 30.0
+    return decoder
+
+
+def loudest_bin(audio: torch.Tensor) -> int:
+    """The STFT bin (256 points at 8 kHz: 31.25 Hz each) with the most energy over the clip."""
+    return int(stft_magnitude(audio, 256).mean(-1).argmax())
+
+
+def test_generation_plays_the_predicted_pitch_in_the_registers_octave() -> None:
+    decoder, latent = steady_decoder_with_register(1000.0), torch.randn(1, 4)
+    with torch.no_grad():
+        assert loudest_bin(decoder.generate(latent)) in (15, 16, 17)                 # 494 Hz: bin 15.8
+        assert loudest_bin(decoder.generate(latent, register=True)) in (31, 32, 33)  # an octave up: 988 Hz
+        # frames that agree on one register keep it when the head decides only for split clips
+        assert loudest_bin(decoder.generate(latent, register=True, register_split=0.4)) in (15, 16, 17)
+    with torch.no_grad():
+        silent_head = steady_decoder_with_register(0.0)            # the head says "no voiced frame": frames held
+        assert loudest_bin(silent_head.generate(latent, register=True)) in (15, 16, 17)
 
 
 def test_the_register_setting_needs_a_head() -> None:

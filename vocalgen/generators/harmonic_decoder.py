@@ -10,11 +10,12 @@ from torch import nn
 from torch.nn import functional as F
 
 from vocalgen.errors import ConfigError
+from vocalgen.generators.clip_context import ClipContext
 from vocalgen.generators.latent_frames import LatentFrames
 from vocalgen.generators.latent_waveform_decoder import LatentWaveformDecoder
 from vocalgen.generators.pitch_grid import PitchGrid
 from vocalgen.generators.pitch_guide import PitchGuide
-from vocalgen.generators.pitch_smoothing import held_octave, median_pitch, octave_towards
+from vocalgen.generators.pitch_smoothing import held_octave, median_pitch, octave_towards, scattered_share
 from vocalgen.generators.register_head import RegisterHead
 from vocalgen.generators.seeding import seeded_generator
 from vocalgen.generators.target_alignment import best_lags, clip_sources, moved, stretch_sources
@@ -65,7 +66,8 @@ class HarmonicNoiseDecoder(LatentWaveformDecoder):
     imitation does rather than spread short events over the imitation's unknown lag. `register_head`: a
     RegisterHead predicts the clip's register from the backbone's features (trained as "register_logits" against
     "register_target": a loss term for them, e.g. a PitchCrossEntropy with those keys), and generation with
-    `register=True` moves every voiced frame to the octave nearest it.
+    `register=True` moves every voiced frame to the octave nearest it. `clip_context`: every frame's features get
+    the clip's summary added (ClipContext), so a short event's frames know what kind of sound the clip is.
     """
 
     def __init__(self, latent_dim: int, samples: int, sample_rate: int, hop: int = 256, seed_channels: int = 128,
@@ -74,7 +76,7 @@ class HarmonicNoiseDecoder(LatentWaveformDecoder):
                  bins_per_octave: int = 24, pitch_field: str = "pitch", target_field: str = "audio",
                  pitch_guide: str | None = None, latent_name: str = "latent", chroma_prior: float = 0.0,
                  neutral_voicing: bool = False, align_target: int = 0, align_stretches: bool = False,
-                 register_head: bool = False) -> None:
+                 register_head: bool = False, clip_context: bool = False) -> None:
         super().__init__(sample_rate, target_field)
         from vocos.models import VocosBackbone
 
@@ -94,6 +96,7 @@ class HarmonicNoiseDecoder(LatentWaveformDecoder):
         self.align_target, self.align_stretches = align_target, align_stretches
         self.backbone = VocosBackbone(input_channels=seed_channels, dim=dim, intermediate_dim=intermediate_dim,
                                       num_layers=num_layers)
+        self.context = ClipContext(dim) if clip_context else None
         self.register = RegisterHead(dim, self.grid) if register_head else None
         self.split = (self.grid.classes, 1, harmonics, noise_bands)
         self.controls = nn.Linear(dim, sum(self.split))
@@ -118,8 +121,10 @@ class HarmonicNoiseDecoder(LatentWaveformDecoder):
         return self.frames(condition[self.latent_name]) + self.guide(condition[self.guide.name])
 
     def frame_features(self, condition: Condition) -> torch.Tensor:
-        """condition (input_frames) → the backbone's features [B, T, dim]."""
-        return self.backbone(self.input_frames(condition))
+        """condition (input_frames) → the backbone's features [B, T, dim] (with clip_context, each frame's plus the
+        clip's summary, ClipContext)."""
+        features = self.backbone(self.input_frames(condition))
+        return features if self.context is None else self.context(features)
 
     def frame_controls(self, condition: Condition, features: torch.Tensor | None = None) -> tuple[torch.Tensor, ...]:
         """condition (input_frames; `features` if frame_features is already computed) → pitch logits [B, T,
@@ -177,30 +182,34 @@ class HarmonicNoiseDecoder(LatentWaveformDecoder):
 
     def decode(self, latent: Condition, seed: int | None = None, confidence: float = 0.0,
                pitch_median: int = 1, octave_hold: int = 1, voicing: float = 0.5,
-               register: bool = False) -> torch.Tensor:
+               register: bool = False, register_split: float = 0.0) -> torch.Tensor:
         """latent [B, latent_dim] (or the dict of input_frames) → waveform [B, 1, samples], at the pitch the decoder
         predicts (harmonics only where its pitch classes hold more than `voicing` of the probability and it is at
         least `confidence` sure of one pitch, PitchGrid.decode), median-filtered
         over `pitch_median` frames (median_pitch), then moved by whole octaves towards the median of the voiced
         frames within `octave_hold` frames (held_octave) or, with `register`, to the octave nearest the register
-        head's pitch for the clip (octave_towards); `seed` makes its noise repeatable."""
+        head's pitch for the clip (octave_towards) — for every clip, or with `register_split` > 0 only for the clips
+        whose decoded frames split between registers (at least that share of them more than 3/4 octave from their
+        median, scattered_share), the others (and clips whose head says "no voiced frame") held; `seed` makes its
+        noise repeatable."""
         if register and self.register is None:
             raise ConfigError("sampling.register needs a decoder trained with a register head "
                               "(generator.register_head=true); this one has none.")
         features = self.frame_features(latent)
         logits, loudness, weights, gains = self.frame_controls(latent, features)
-        f0 = median_pitch(self.grid.decode(logits.float(), confidence, voicing), pitch_median)
+        decoded = median_pitch(self.grid.decode(logits.float(), confidence, voicing), pitch_median)
+        f0 = held_octave(decoded, octave_hold)
         if register:
-            f0 = octave_towards(f0, self.register.pitch(self.register(features)).unsqueeze(-1))
-        else:
-            f0 = held_octave(f0, octave_hold)
+            head = self.register.pitch(self.register(features))                   # [B] Hz, 0: "no voiced frame"
+            use_head = (scattered_share(decoded) >= register_split) & (head > 0)
+            f0 = torch.where(use_head.unsqueeze(-1), octave_towards(decoded, head.unsqueeze(-1)), f0)
         return self.synthesise(f0, loudness, weights, gains, seeded_generator(seed))
 
     def generate(self, condition: Condition, seed: int | None = None, confidence: float = 0.0,
                  pitch_median: int = 1, octave_hold: int = 1, voicing: float = 0.5, register: bool = False,
-                 **sampling: Any) -> torch.Tensor:
+                 register_split: float = 0.0, **sampling: Any) -> torch.Tensor:
         """condition = latent [B, latent_dim] (or the dict of input_frames) → waveform [B, 1, samples] (decode)."""
-        return self.decode(condition, seed, confidence, pitch_median, octave_hold, voicing, register)
+        return self.decode(condition, seed, confidence, pitch_median, octave_hold, voicing, register, register_split)
 
     def training_forward(self, batch: Batch, condition: Condition) -> Outputs:
         """The audio synthesised at the target's pitch [B, 1, samples] ("prediction"), the target ("target"), the

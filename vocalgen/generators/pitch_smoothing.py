@@ -48,6 +48,15 @@ def clip_register(f0: torch.Tensor) -> torch.Tensor:
     return torch.where(median.isnan(), torch.zeros_like(median), 2.0 ** torch.nan_to_num(median))
 
 
+def scattered_share(f0: torch.Tensor, octaves: float = 0.75) -> torch.Tensor:
+    """f0 [B, T] in Hz, 0 where unvoiced → [B]: the share of each item's voiced frames lying more than `octaves`
+    from the median of its voiced frames (in octaves): near 0 where the frames agree on one register, large where
+    they split between octaves (0 for an item with no voiced frame)."""
+    log_f0 = voiced_octaves(f0)
+    far = (log_f0 - log_f0.nanmedian(-1, keepdim=True).values).abs() > octaves     # NaN compares False
+    return far.float().sum(-1) / (f0 > 0).float().sum(-1).clamp(min=1)
+
+
 def held_octave(f0: torch.Tensor, frames: int) -> torch.Tensor:
     """f0 [B, T] in Hz, 0 where unvoiced → each voiced frame moved by the whole number of octaves that brings it
     nearest the median (in octaves) of the voiced frames within frames // 2 of it (odd; ≤ 1: unchanged), across

@@ -5,13 +5,15 @@ octave itself; one choice per clip is easier to learn than one per frame."""
 import torch
 from torch import nn
 
+from vocalgen.generators.clip_context import clip_summary
 from vocalgen.generators.pitch_grid import PitchGrid
 from vocalgen.generators.pitch_smoothing import clip_register
 
 
 class RegisterHead(nn.Module):
     """Decoder features [B, T, dim] → logits [B, classes] over the PitchGrid's classes for the clip's register
-    (clip_register of its pitch; class 0: no voiced frame), from the features' mean and maximum over time."""
+    (clip_register of its pitch; class 0: no voiced frame), from the features' mean and maximum over time
+    (clip_summary)."""
 
     def __init__(self, dim: int, grid: PitchGrid) -> None:
         super().__init__()
@@ -19,7 +21,7 @@ class RegisterHead(nn.Module):
         self.project = nn.Linear(2 * dim, grid.classes)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        return self.project(torch.cat([features.mean(1), features.amax(1)], dim=-1))
+        return self.project(clip_summary(features))
 
     def target(self, f0: torch.Tensor) -> torch.Tensor:
         """f0 [B, T] in Hz → the register's class [B] (long), what forward's logits are trained towards."""
