@@ -232,7 +232,7 @@ def test_the_target_baselines_evaluation_refuses_a_run_without_a_mel_term(traine
     from vocalgen.evaluation.target_baselines import TargetBaselinesEvaluation
 
     module, config = load_module(Path(trained.paths.run_dir) / "checkpoints" / "last.ckpt")
-    terms = r"terms \['kl', 'l1', 'mel', 'pitch', 'register', 'stft'\]"
+    terms = r"terms \['kl', 'l1', 'mel', 'pitch', 'pitch_octave', 'register', 'stft'\]"
     with pytest.raises(ConfigError, match=r"term named 'spectrum'.*" + terms):
         TargetBaselinesEvaluation(term="spectrum").run(EvaluationJob(module, config, "test", "cpu", {}, tmp_path,
                                                                      config["data"]))
