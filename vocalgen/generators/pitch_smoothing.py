@@ -52,8 +52,7 @@ def scattered_share(f0: torch.Tensor, octaves: float = 0.75) -> torch.Tensor:
     """f0 [B, T] in Hz, 0 where unvoiced → [B]: the share of each item's voiced frames lying more than `octaves`
     from the median of its voiced frames (in octaves): near 0 where the frames agree on one register, large where
     they split between octaves (0 for an item with no voiced frame)."""
-    log_f0 = voiced_octaves(f0)
-    far = (log_f0 - log_f0.nanmedian(-1, keepdim=True).values).abs() > octaves     # NaN compares False
+    far = (voiced_octaves(f0) - torch.log2(clip_register(f0)).unsqueeze(-1)).abs() > octaves   # NaN compares False
     return far.float().sum(-1) / (f0 > 0).float().sum(-1).clamp(min=1)
 
 
