@@ -3,6 +3,7 @@ gives it the target's pitch, the salience tracker that gives it the imitation's,
 
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -20,10 +21,11 @@ from vocalgen.losses.spectral import stft_magnitude
 RATE = 8000
 
 
-def tiny_decoder() -> HarmonicNoiseDecoder:
-    """4000 samples at 8 kHz, frames every 64 samples (63 frames)."""
+def tiny_decoder(**options: Any) -> HarmonicNoiseDecoder:
+    """4000 samples at 8 kHz, frames every 64 samples (63 frames); `options`: more HarmonicNoiseDecoder arguments
+    (pitch_guide, chroma_prior, align_target, register_head, …)."""
     return HarmonicNoiseDecoder(latent_dim=4, samples=4000, sample_rate=RATE, hop=64, seed_channels=8, seed_stride=4,
-                                dim=16, intermediate_dim=32, num_layers=1, harmonics=8, noise_bands=9)
+                                dim=16, intermediate_dim=32, num_layers=1, harmonics=8, noise_bands=9, **options)
 
 
 def test_pitch_classes_round_trip_within_a_quarter_tone() -> None:

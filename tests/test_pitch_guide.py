@@ -7,6 +7,7 @@ import pytest
 import torch
 from torch.nn import functional as F
 
+from tests.test_harmonic_decoder import tiny_decoder
 from vocalgen.adapters.framewise_vae_head import FramewiseVAEHead
 from vocalgen.adapters.keep_and_adapt import KeepAndAdapt
 from vocalgen.errors import ConfigError
@@ -15,11 +16,8 @@ from vocalgen.generators.pitch_guide import fourier_pitch_features
 
 
 def guided_decoder(pitch_guide: str | None = "pitch", **options: Any) -> HarmonicNoiseDecoder:
-    """4000 samples at 8 kHz, frames every 64 samples (63 frames), guided by the condition's `pitch_guide`;
-    `options`: more HarmonicNoiseDecoder arguments (chroma_prior, align_target, register_head, …)."""
-    return HarmonicNoiseDecoder(latent_dim=4, samples=4000, sample_rate=8000, hop=64, seed_channels=8, seed_stride=4,
-                                dim=16, intermediate_dim=32, num_layers=1, harmonics=8, noise_bands=9,
-                                pitch_guide=pitch_guide, **options)
+    """tiny_decoder guided by the condition's `pitch_guide`; `options`: more HarmonicNoiseDecoder arguments."""
+    return tiny_decoder(pitch_guide=pitch_guide, **options)
 
 
 def test_the_guide_steers_the_frames_it_covers_from_the_start() -> None:
