@@ -9,7 +9,10 @@ from vocalgen.tracking import mlflow_loggers, store_uri
 class SystemMetrics(L.Callback):
     """Starts MLflow's SystemMetricsMonitor on the run of the trainer's MLflow logger (its store in
     `mlflow_dir`) when fitting starts (rank zero only; nothing without an MLflow logger), sampling every
-    `every_seconds`, and stops it when fitting ends or fails. A resumed run continues its earlier series."""
+    `every_seconds`, and stops it when fitting ends or fails. A resumed run continues its earlier series.
+
+    MLflow's monitor drops the samples of its last, unfinished interval when it is stopped, so a fit shorter
+    than `every_seconds` would log none: what was sampled since the last logged point is logged at the stop."""
 
     def __init__(self, mlflow_dir: str, every_seconds: float = 10.0) -> None:
         self.mlflow_dir = mlflow_dir
@@ -27,9 +30,14 @@ class SystemMetrics(L.Callback):
         self.monitor.start()
 
     def stop(self) -> None:
-        if self.monitor is not None:
-            self.monitor.finish()
-            self.monitor = None
+        """Stops the monitor and logs the samples of its unfinished interval (one more point in each series)."""
+        if self.monitor is None:
+            return
+        monitor, self.monitor = self.monitor, None
+        monitor.finish()
+        if unlogged := monitor.aggregate_metrics():
+            monitor.publish_metrics(unlogged)
+            monitor.mlflow_logger.flush()
 
     def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self.stop()
