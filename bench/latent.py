@@ -21,7 +21,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from bench.report import Row, format_table
 from bench.run import StepTimer, compose_config, parse_variants
-from bench.variants import VARIANTS, autocast_for
+from bench.variants import VARIANTS, autocast_for, default_variants
 from vocalgen.callbacks.config_in_checkpoint import CHECKPOINT_KEY
 from vocalgen.module import build_module
 from vocalgen.speedups import apply_speedups
@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> list[Row]:
     parser.add_argument("--steps", type=int, default=20, help="timed optimizer steps per measurement")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps first")
     parser.add_argument("--clips", type=int, default=4, help="clips generated at once for the generation figures")
-    parser.add_argument("--variants", type=parse_variants, default=list(VARIANTS), help="comma-separated")
+    parser.add_argument("--variants", type=parse_variants, default=default_variants(), help="comma-separated")
     parser.add_argument("--common", action="append", default=[], help="override for every experiment composed")
     parser.add_argument("--stage", action="append", default=[], help="EXPERIMENT:OVERRIDE for one stage")
     parser.add_argument("overrides", nargs="*", help="Hydra overrides of the benchmarked experiment")

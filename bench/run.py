@@ -28,7 +28,7 @@ from omegaconf import DictConfig
 from torch.utils.data import DataLoader
 
 from bench.report import Figure, Row, comma_list, format_table
-from bench.variants import PLAIN_STEP, VARIANTS, autocast_for
+from bench.variants import PLAIN_STEP, VARIANTS, autocast_for, default_variants
 from vocalgen.config import CONFIG_DIR, register_resolvers
 from vocalgen.module import build_module
 from vocalgen.param_groups import build_param_groups
@@ -234,7 +234,7 @@ def main(argv: list[str] | None = None) -> list[Row]:
     parser.add_argument("--max-repeats", type=int, default=8, help="at most this many pairs, until the ratio's "
                         "spread is within ±2 %%")
     parser.add_argument("--clips", type=int, default=128, help="clips read for the data-pipeline figures")
-    parser.add_argument("--variants", type=parse_variants, default=list(VARIANTS), help="comma-separated")
+    parser.add_argument("--variants", type=parse_variants, default=default_variants(), help="comma-separated")
     parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. data.batch_size=8")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="vocalgen-bench-") as scratch_name:

@@ -20,7 +20,7 @@ import torch
 from bench.latent import SYSTEMS, latent_rows
 from bench.report import Row, comma_list, format_table
 from bench.run import parse_variants, training_rows
-from bench.variants import VARIANTS
+from bench.variants import default_variants
 from vocalgen.hardware import bf16_instructions, cpu_summary
 
 TRAINED_FROM_BATCHES = {"qvae": "qvae_cpu", "qvim": "qvim_cpu"}
@@ -42,7 +42,7 @@ def machine_heading(variants: list[str], steps: int) -> str:
 def main(argv: list[str] | None = None) -> list[Row]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--systems", type=parse_systems, default=[*TRAINED_FROM_BATCHES, *SYSTEMS])
-    parser.add_argument("--variants", type=parse_variants, default=list(VARIANTS), help="comma-separated")
+    parser.add_argument("--variants", type=parse_variants, default=default_variants(), help="comma-separated")
     parser.add_argument("--steps", type=int, default=20, help="timed optimizer steps per measurement")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps first")
     args = parser.parse_args(argv)

@@ -44,3 +44,12 @@ def test_trainer_cpu_takes_the_detected_precision_unless_overridden(cpuinfo) -> 
     assert compose_config("train", "trainer=cpu", "trainer.precision=32-true").trainer.precision == "32-true"
     cpuinfo(EPYC)
     assert compose_config("train", "trainer=cpu").trainer.precision == "32-true"
+
+
+def test_the_bench_measures_the_precision_trainer_cpu_picks_first(cpuinfo) -> None:
+    from bench.variants import default_variants
+
+    cpuinfo(XEON)
+    assert default_variants() == ["bf16", "fp32", "compiled"]
+    cpuinfo(EPYC)
+    assert default_variants() == ["fp32", "bf16", "compiled"]

@@ -1,10 +1,12 @@
 """The speed options of a config (vocalgen/speedups.py): channels_last stores the convolution weights
-channels-last without changing the result or the checkpoint's keys; compile=true compiles the named parts."""
+channels-last without changing the result or the checkpoint's keys; depthwise_fp32 keeps depthwise
+convolutions out of bf16 autocast; compile=true compiles the named parts."""
 
 import torch
 from omegaconf import OmegaConf
 from torch import nn
 
+from vocalgen.depthwise_fp32 import Fp32DepthwiseConv2d, keep_depthwise_fp32
 from vocalgen.speedups import apply_speedups
 
 
@@ -31,3 +33,29 @@ def test_without_options_nothing_changes_and_compile_names_its_parts() -> None:
     assert model["encoder"][3].weight.is_contiguous()
     applied = apply_speedups(model, OmegaConf.create({"compile": True, "compile_parts": ["encoder"]}))
     assert applied == ["compile: encoder"]
+
+
+def test_depthwise_fp32_keeps_depthwise_convolutions_out_of_bf16_autocast_and_the_keys() -> None:
+    def inverted_block() -> nn.Module:                             # dense, depthwise, pointwise
+        torch.manual_seed(0)
+        return nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.Conv2d(8, 8, 3, groups=8), nn.Conv2d(8, 4, 1))
+
+    model, plain = inverted_block(), inverted_block()
+    assert apply_speedups(model, OmegaConf.create({"depthwise_fp32": True})) == ["depthwise_fp32: 1 convolutions"]
+    assert [type(conv) for conv in model] == [nn.Conv2d, Fp32DepthwiseConv2d, nn.Conv2d]
+    outputs = []
+    for conv in model:
+        conv.register_forward_hook(lambda module, args, out: outputs.append(out.dtype))
+    x = torch.randn(2, 1, 16, 12)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        y = model(x)
+    assert outputs == [torch.bfloat16, torch.float32, torch.bfloat16]
+    torch.testing.assert_close(y.float(), plain(x), rtol=0.05, atol=0.05)
+    assert list(plain.state_dict()) == list(model.state_dict())
+    plain.load_state_dict(model.state_dict())
+
+
+def test_keep_depthwise_fp32_swaps_only_depthwise_convolutions() -> None:
+    grouped = nn.Sequential(nn.Conv2d(8, 8, 3, groups=8), nn.Conv2d(8, 8, 3, groups=2), nn.Conv2d(1, 1, 3))
+    assert keep_depthwise_fp32(grouped) == 1
+    assert [type(conv) for conv in grouped] == [Fp32DepthwiseConv2d, nn.Conv2d, nn.Conv2d]
