@@ -8,7 +8,7 @@ from omegaconf import DictConfig
 
 from vocalgen.hardware import cpu_precision
 
-# variant → Hydra overrides; the experiment's own speed options (channels_last, depthwise_fp32) hold in all three
+# variant → Hydra overrides; the experiment's own speed options (channels_last, the fp32 islands) hold in all three
 VARIANTS: dict[str, list[str]] = {
     "fp32": ["trainer.precision=32-true", "compile=false"],
     "bf16": ["trainer.precision=bf16-mixed", "compile=false"],
@@ -24,7 +24,8 @@ def default_variants() -> list[str]:
 
 
 # the published code's step: the model as built, fp32, none of the speed options (vocalgen/speedups.py)
-PLAIN_STEP: list[str] = ["trainer.precision=32-true", "compile=false", "channels_last=false", "depthwise_fp32=false"]
+PLAIN_STEP: list[str] = ["trainer.precision=32-true", "compile=false", "channels_last=false", "depthwise_fp32=false",
+                         "attention_fp32=false"]
 
 
 def autocast_for(cfg: DictConfig) -> AbstractContextManager:

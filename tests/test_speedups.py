@@ -1,11 +1,12 @@
 """The speed options of a config (vocalgen/speedups.py): channels_last stores the convolution weights
 channels-last without changing the result or the checkpoint's keys; depthwise_fp32 keeps depthwise
-convolutions out of bf16 autocast; compile=true compiles the named parts."""
+convolutions and attention_fp32 diffusers attention out of bf16 autocast; compile=true compiles the named parts."""
 
 import torch
 from omegaconf import OmegaConf
 from torch import nn
 
+from vocalgen.attention_fp32 import Fp32AttnProcessor
 from vocalgen.depthwise_fp32 import Fp32DepthwiseConv2d, keep_depthwise_fp32
 from vocalgen.speedups import apply_speedups
 
@@ -59,3 +60,20 @@ def test_keep_depthwise_fp32_swaps_only_depthwise_convolutions() -> None:
     grouped = nn.Sequential(nn.Conv2d(8, 8, 3, groups=8), nn.Conv2d(8, 8, 3, groups=2), nn.Conv2d(1, 1, 3))
     assert keep_depthwise_fp32(grouped) == 1
     assert [type(conv) for conv in grouped] == [Fp32DepthwiseConv2d, nn.Conv2d, nn.Conv2d]
+
+
+def test_attention_fp32_runs_default_attention_outside_autocast_and_leaves_custom_processors() -> None:
+    from diffusers.models.attention_processor import Attention, AttnProcessor
+
+    torch.manual_seed(0)
+    model = nn.ModuleDict({"self": Attention(16, heads=2, dim_head=8), "custom": Attention(16, heads=2, dim_head=8)})
+    model["custom"].set_processor(AttnProcessor())               # set on purpose by a system: kept
+    plain = {name: attention.processor for name, attention in model.items()}
+    x = torch.randn(2, 5, 16)
+    reference = model["self"](x)
+    assert apply_speedups(model, OmegaConf.create({"attention_fp32": True})) == ["attention_fp32: 1 attention layers"]
+    assert isinstance(model["self"].processor, Fp32AttnProcessor) and model["custom"].processor is plain["custom"]
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        kept, mixed = model["self"](x), model["custom"](x)
+    assert kept.dtype == torch.float32 and mixed.dtype == torch.bfloat16
+    torch.testing.assert_close(kept, reference)
