@@ -13,7 +13,6 @@ import torch
 from omegaconf import DictConfig
 from torch import nn
 
-from vocalgen.attention_fp32 import keep_attention_fp32
 from vocalgen.compilation import compile_parts
 from vocalgen.depthwise_fp32 import keep_depthwise_fp32
 
@@ -31,6 +30,8 @@ def apply_speedups(module: nn.Module, cfg: DictConfig) -> list[str]:
     if cfg.get("depthwise_fp32"):
         applied.append(f"depthwise_fp32: {keep_depthwise_fp32(module)} convolutions")
     if cfg.get("attention_fp32"):
+        from vocalgen.attention_fp32 import keep_attention_fp32  # imports diffusers: only for the systems that use it
+
         applied.append(f"attention_fp32: {keep_attention_fp32(module)} attention layers")
     if cfg.get("compile"):
         names = compile_parts(module, list(cfg.get("compile_parts") or []), cfg.get("compile_mode"))
