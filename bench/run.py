@@ -184,7 +184,7 @@ def paired_text(pairs: dict[str, float]) -> str:
 
 
 def training_rows(experiment: str, overrides: list[str], variants: list[str], scratch: Path, steps: int = 20,
-                  warmup: int = 3, min_pairs: int = 3, max_pairs: int = 8, clips: int = 128) -> list[Row]:
+                  warmup: int = 3, min_pairs: int = 3, max_pairs: int = 12, clips: int = 128) -> list[Row]:
     """The bench's rows for `experiment` (composed with `overrides`): Trainer throughput per variant and over
     the plain step, the Trainer / plain overhead in the first variant, data and retrieval throughput. The
     first variant's speed-up over the plain step and its overhead are medians of pairs (paired_ratio), its
@@ -231,7 +231,7 @@ def main(argv: list[str] | None = None) -> list[Row]:
     parser.add_argument("--steps", type=int, default=20, help="timed optimizer steps per measurement")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps first")
     parser.add_argument("--repeats", type=int, default=3, help="at least this many plain / Trainer pairs")
-    parser.add_argument("--max-repeats", type=int, default=8, help="at most this many pairs, until the ratio's "
+    parser.add_argument("--max-repeats", type=int, default=12, help="at most this many pairs, until the ratio's "
                         "spread is within ±2 %%")
     parser.add_argument("--clips", type=int, default=128, help="clips read for the data-pipeline figures")
     parser.add_argument("--variants", type=parse_variants, default=default_variants(), help="comma-separated")
