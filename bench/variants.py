@@ -7,6 +7,7 @@ import torch
 from omegaconf import DictConfig
 
 from vocalgen.hardware import cpu_precision
+from vocalgen.speedups import SPEED_OPTIONS
 
 # variant → Hydra overrides; the experiment's own speed options (channels_last, the fp32 islands) hold in all three
 VARIANTS: dict[str, list[str]] = {
@@ -24,8 +25,7 @@ def default_variants() -> list[str]:
 
 
 # the published code's step: the model as built, fp32, none of the speed options (vocalgen/speedups.py)
-PLAIN_STEP: list[str] = ["trainer.precision=32-true", "compile=false", "channels_last=false", "depthwise_fp32=false",
-                         "attention_fp32=false"]
+PLAIN_STEP: list[str] = ["trainer.precision=32-true", "compile=false", *(f"{option}=false" for option in SPEED_OPTIONS)]
 
 
 def autocast_for(cfg: DictConfig) -> AbstractContextManager:

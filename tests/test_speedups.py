@@ -77,3 +77,11 @@ def test_attention_fp32_runs_default_attention_outside_autocast_and_leaves_custo
         kept, mixed = model["self"](x), model["custom"](x)
     assert kept.dtype == torch.float32 and mixed.dtype == torch.bfloat16
     torch.testing.assert_close(kept, reference)
+
+
+def test_every_speed_option_is_a_train_config_key_off_by_default() -> None:
+    from vocalgen.config import CONFIG_DIR
+    from vocalgen.speedups import SPEED_OPTIONS
+
+    train = OmegaConf.load(CONFIG_DIR / "train.yaml")             # the plain step switches these off by name
+    assert all(train[option] is False for option in SPEED_OPTIONS) and train.compile is False

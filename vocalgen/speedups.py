@@ -17,6 +17,8 @@ from vocalgen.compilation import compile_parts
 from vocalgen.depthwise_fp32 import keep_depthwise_fp32
 
 log = logging.getLogger(__name__)
+# the boolean speed options that apply_speedups reads besides `compile`
+SPEED_OPTIONS = ("channels_last", "depthwise_fp32", "attention_fp32")
 
 
 def apply_speedups(module: nn.Module, cfg: DictConfig) -> list[str]:
